@@ -1,0 +1,63 @@
+"""dlconvert: convert and render computer-vision annotations, with the Dataloop model as the hub.
+
+>>> from dlconvert import AnnotationCollection, Box
+>>> collection = AnnotationCollection(filename="/dog.jpg", width=640, height=480)
+>>> annotation = collection.add(Box(left=10, top=20, right=110, bottom=220, label="dog"))
+>>> collection.to_json()["annotations"][0]["coordinates"]
+[{'x': 10, 'y': 20, 'z': 0}, {'x': 110, 'y': 220, 'z': 0}]
+
+Importing dlconvert loads numpy only; OpenCV, shapely, Pillow, click and dtlpy load when used.
+"""
+
+from __future__ import annotations
+
+from .annotation import Annotation, FrameAnnotation
+from .collection import AnnotationCollection
+from .errors import (
+    DlconvertError,
+    FormatError,
+    InvalidAnnotationError,
+    OutputError,
+    PlatformError,
+    UnknownFormatError,
+)
+from .geometry import (
+    BaseAnnotationDefinition,
+    Box,
+    Classification,
+    Cube,
+    Ellipse,
+    Point,
+    Polygon,
+    Polyline,
+    Pose,
+    Segmentation,
+    Subtitle,
+    UndefinedAnnotationType,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Annotation",
+    "AnnotationCollection",
+    "BaseAnnotationDefinition",
+    "Box",
+    "Classification",
+    "Cube",
+    "DlconvertError",
+    "Ellipse",
+    "FormatError",
+    "FrameAnnotation",
+    "InvalidAnnotationError",
+    "OutputError",
+    "PlatformError",
+    "Point",
+    "Polygon",
+    "Polyline",
+    "Pose",
+    "Segmentation",
+    "Subtitle",
+    "UndefinedAnnotationType",
+    "UnknownFormatError",
+]

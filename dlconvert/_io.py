@@ -1,0 +1,49 @@
+"""Safe output: atomic file writes and output paths that cannot leave the output root."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+
+__all__ = ["atomic_write", "safe_join"]
+
+
+def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
+    """``root / relative`` for a path taken from input data, refusing anything that escapes ``root``.
+
+    ``relative`` is a POSIX-style path as stored in annotation files (``/sub/a.jpg``); a leading
+    ``/`` means the dataset root, and ``..``, drive letters or NUL bytes are refused.
+    """
+    if "\x00" in relative:
+        raise OutputError(f"path {relative!r} contains a NUL byte")
+    normal = posixpath.normpath("/" + relative.replace("\\", "/")).lstrip("/")
+    parts = [p for p in normal.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts) or (parts and ":" in parts[0]):
+        raise OutputError(f"path {relative!r} would leave the output folder")
+    root_path = Path(root).resolve()
+    target = root_path.joinpath(*parts) if parts else root_path
+    resolved = target.resolve()
+    if resolved != root_path and root_path not in resolved.parents:
+        raise OutputError(f"path {relative!r} resolves outside the output folder (through a link?)")
+    return target
+
+
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,56 @@
+"""JSON in and out through orjson, with errors that name the file and the place.
+
+orjson keeps ints and floats apart and key order as read, which the lossless Dataloop round trip
+relies on. Output is deterministic: the same value always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import FormatError
+
+__all__ = ["dumps", "loads", "read_json_file"]
+
+
+def loads(data: bytes | str, *, path: str | os.PathLike[str] | None = None) -> Any:
+    """Parse JSON text; a syntax error becomes a :class:`FormatError` with line and column."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        col = getattr(exc, "colno", None)
+        where = f"line {line} column {col}" if line else None
+        raise FormatError(f"invalid JSON: {exc.msg}", path=path, where=where) from None
+
+
+def read_json_file(path: str | os.PathLike[str]) -> Any:
+    """Read and parse one JSON file (UTF-8, a BOM is tolerated)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise FormatError("expected a JSON file, found a directory", path=path) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read file: {exc.strerror}", path=path) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return loads(data, path=path)
+
+
+def dumps(value: Any, *, indent: bool = True) -> bytes:
+    """Serialise to UTF-8 bytes; ``indent`` gives the 2-space layout of Dataloop exports."""
+    option = orjson.OPT_SERIALIZE_NUMPY
+    if indent:
+        option |= orjson.OPT_INDENT_2
+    try:
+        return orjson.dumps(value, option=option)
+    except TypeError:
+        # orjson refuses ints beyond 64 bits and other rare values: fall back to the stdlib.
+        import json
+
+        return json.dumps(value, indent=2 if indent else None, ensure_ascii=False).encode()

@@ -1,0 +1,555 @@
+"""Annotation: a definition with identity, metadata and, for video and audio, its frames.
+
+Dataloop JSON keeps an annotation's identity and timing in ``metadata.system`` (``objectId``,
+``parentId``, ``frame``, ``endFrame``, ``startTime``, ``endTime``, ``snapshots_`` …). The
+annotation keeps that ``metadata`` dict whole and reads those fields straight from it, so
+nothing is copied and nothing is lost; only the geometry (the definition) and the per-frame
+states (``frames``) are parsed into objects and written back into the JSON.
+
+Frames follow the SDK's rule: the top-level coordinates are the first frame; each snapshot is a
+later stored state; a frame with no stored state holds the nearest earlier one (no linear
+interpolation). Unlike the SDK, a state with ``objectVisible: false`` is not there.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .errors import InvalidAnnotationError, json_pointer
+from .geometry import BaseAnnotationDefinition, definition_from_json
+
+__all__ = ["Annotation", "FrameAnnotation"]
+
+_MISSING = object()
+
+
+def _put(out: dict, key: str, value: Any, absent: Any = _MISSING) -> None:
+    """Write ``value`` into JSON read from a file without disturbing what did not change.
+
+    An equal value already there is left as it was written (``5.0`` stays ``5.0``); a missing key
+    is added only when ``value`` differs from what its absence means (``absent``).
+    """
+    if key in out:
+        if out[key] != value:
+            out[key] = value
+    elif absent is _MISSING or value != absent:
+        out[key] = value
+
+
+class FrameAnnotation:
+    """One stored state of a video/audio annotation: geometry and label at ``frame_num``."""
+
+    __slots__ = ("_raw", "annotation_definition", "fixed", "frame_num", "object_visible")
+
+    def __init__(
+        self, annotation_definition: BaseAnnotationDefinition, frame_num: int, fixed: bool = True,
+        object_visible: bool = True, _raw: dict | None = None,
+    ) -> None:
+        self.annotation_definition = annotation_definition
+        self.frame_num = frame_num
+        self.fixed = fixed
+        self.object_visible = object_visible
+        self._raw = _raw
+
+    @property
+    def label(self) -> str | None:
+        return self.annotation_definition.label
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FrameAnnotation):
+            return NotImplemented
+        return (self.annotation_definition == other.annotation_definition and self.frame_num == other.frame_num
+                and self.fixed == other.fixed and self.object_visible == other.object_visible)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return (f"<FrameAnnotation frame={self.frame_num} fixed={self.fixed} visible={self.object_visible} "
+                f"{self.annotation_definition!r}>")
+
+
+class Annotation:
+    """One annotation of an item: ``annotation_definition`` plus identity, metadata and frames."""
+
+    def __init__(
+        self,
+        annotation_definition: BaseAnnotationDefinition,
+        *,
+        id: str | None = None,
+        metadata: dict | None = None,
+        frames: dict[int, FrameAnnotation] | None = None,
+        fps: float | None = None,
+        v1_attributes: list | None = None,
+        _json: dict | None = None,
+    ) -> None:
+        self.annotation_definition = annotation_definition
+        # Every key of the annotation's JSON that is not modelled lives on here untouched.
+        self._json: dict = _json if _json is not None else _fresh_json(annotation_definition.type)
+        if id is not None:
+            self._json["id"] = id
+        self.metadata: dict = metadata if metadata is not None else {"system": {}, "user": {}}
+        # Read from a file: write metadata / v2 attributes back only where the file had them.
+        self._attributes_present = _json is None
+        self.frames = frames
+        self.fps = fps
+        self.v1_attributes = v1_attributes
+        self.current_frame: int | None = None
+
+    # -- SDK-style constructor ---------------------------------------------------------------
+    @classmethod
+    def new(
+        cls, item: Any = None, annotation_definition: BaseAnnotationDefinition | None = None,
+        object_id: Any = None, automated: bool = True, metadata: dict | None = None, frame_num: int | None = None,
+        parent_id: str | None = None, start_time: float | None = None, end_time: float | None = None,
+        fps: float | None = None,
+    ) -> Annotation:
+        """Build a new annotation as the SDK's ``Annotation.new`` does (object id stored as a string)."""
+        if annotation_definition is None:
+            raise ValueError("Annotation.new needs an annotation_definition")
+        metadata = copy.deepcopy(metadata) if metadata is not None else {}
+        metadata.setdefault("system", {})
+        metadata.setdefault("user", {})
+        annotation = cls(annotation_definition, metadata=metadata, fps=fps if fps is not None else _item_fps(item))
+        annotation.automated = automated
+        if object_id is not None:
+            annotation.object_id = object_id
+        if parent_id is not None:
+            annotation.parent_id = parent_id
+        if frame_num is not None or start_time is not None:
+            annotation._start_track(frame_num, start_time, end_time)
+        return annotation
+
+    # -- identity and metadata ---------------------------------------------------------------
+    @property
+    def system(self) -> dict:
+        """``metadata['system']``, created when first needed."""
+        return self.metadata.setdefault("system", {})
+
+    @property
+    def id(self) -> str | None:
+        return self._json.get("id", self._json.get("_id"))
+
+    @id.setter
+    def id(self, value: str | None) -> None:
+        self._json["_id" if "_id" in self._json and "id" not in self._json else "id"] = value
+
+    @property
+    def type(self) -> str:
+        return self.annotation_definition.type
+
+    @property
+    def label(self) -> str | None:
+        return self._definition_now().label
+
+    @label.setter
+    def label(self, value: str | None) -> None:
+        self.annotation_definition.label = value
+
+    @property
+    def attributes(self) -> dict:
+        """The v2 attributes ``{key: value}`` (``metadata.system.attributes``)."""
+        return self.annotation_definition.attributes
+
+    @attributes.setter
+    def attributes(self, value: dict) -> None:
+        self.annotation_definition.attributes = value
+
+    @property
+    def description(self) -> str | None:
+        return self.annotation_definition.description
+
+    @property
+    def object_id(self) -> str | None:
+        """The track / object id (``metadata.system.objectId``), a string of digits as the SDK stores it."""
+        value = self.metadata.get("system", {}).get("objectId")
+        return None if value is None else str(value)
+
+    @object_id.setter
+    def object_id(self, value: Any) -> None:
+        if value is not None and not str(value).isdigit():
+            raise ValueError(f"object_id must be an int or a string of digits, not {value!r}")
+        self.system["objectId"] = None if value is None else str(value)
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.metadata.get("system", {}).get("parentId")
+
+    @parent_id.setter
+    def parent_id(self, value: str | None) -> None:
+        self.system["parentId"] = value
+
+    @property
+    def automated(self) -> bool | None:
+        return self.metadata.get("system", {}).get("automated")
+
+    @automated.setter
+    def automated(self, value: bool | None) -> None:
+        self.system["automated"] = value
+
+    @property
+    def model_info(self) -> dict | None:
+        """``metadata.user.model`` (``{name, model_id, confidence}``) for predictions."""
+        return (self.metadata.get("user") or {}).get("model")
+
+    @model_info.setter
+    def model_info(self, value: dict | None) -> None:
+        if value is not None:
+            confidence = value.get("confidence")
+            if not isinstance(confidence, (int, float)) or not 0 <= confidence <= 1:
+                raise ValueError("model_info needs a confidence between 0 and 1")
+        self.metadata.setdefault("user", {})["model"] = value
+
+    @property
+    def status(self) -> str | None:
+        return self.metadata.get("system", {}).get("status")
+
+    creator = property(lambda self: self._json.get("creator"))
+    created_at = property(lambda self: self._json.get("createdAt"))
+    updated_by = property(lambda self: self._json.get("updatedBy"))
+    updated_at = property(lambda self: self._json.get("updatedAt"))
+    item_id = property(lambda self: self._json.get("itemId"))
+    dataset_id = property(lambda self: self._json.get("datasetId"))
+    source = property(lambda self: self._json.get("source"))
+
+    # -- geometry shortcuts (follow the current frame after set_frame) --------------------------
+    def _definition_now(self) -> BaseAnnotationDefinition:
+        if self.current_frame is not None and self.frames is not None:
+            state = self.get_frame(self.current_frame)
+            if state is not None:
+                return state.annotation_definition
+        return self.annotation_definition
+
+    @property
+    def coordinates(self) -> Any:
+        return self._definition_now().to_coordinates()
+
+    @property
+    def left(self) -> float:
+        return self._definition_now().bounds()[0]
+
+    @property
+    def top(self) -> float:
+        return self._definition_now().bounds()[1]
+
+    @property
+    def right(self) -> float:
+        return self._definition_now().bounds()[2]
+
+    @property
+    def bottom(self) -> float:
+        return self._definition_now().bounds()[3]
+
+    # -- time ---------------------------------------------------------------------------------
+    @property
+    def is_video(self) -> bool:
+        """True when the annotation has frames (a video or audio track)."""
+        return self.frames is not None
+
+    @property
+    def start_frame(self) -> int:
+        return int(self.metadata.get("system", {}).get("frame", 0) or 0)
+
+    @start_frame.setter
+    def start_frame(self, value: int) -> None:
+        self.system["frame"] = int(value)
+
+    @property
+    def end_frame(self) -> int:
+        """The last frame the object exists in (``endFrame``; else from ``endTime`` and fps, else the last state)."""
+        system = self.metadata.get("system", {})
+        if system.get("endFrame") is not None:
+            return int(system["endFrame"])
+        last = max(self.frames) if self.frames else self.start_frame
+        if system.get("endTime") is not None and self.fps:
+            return max(last, round(float(system["endTime"]) * self.fps))
+        return last
+
+    @end_frame.setter
+    def end_frame(self, value: int) -> None:
+        self.system["endFrame"] = int(value)
+
+    @property
+    def start_time(self) -> float:
+        return float(self.metadata.get("system", {}).get("startTime", 0) or 0)
+
+    @start_time.setter
+    def start_time(self, value: float) -> None:
+        self.system["startTime"] = value
+
+    @property
+    def end_time(self) -> float | None:
+        value = self.metadata.get("system", {}).get("endTime")
+        return None if value is None else float(value)
+
+    @end_time.setter
+    def end_time(self, value: float | None) -> None:
+        self.system["endTime"] = value
+
+    # -- frames -------------------------------------------------------------------------------
+    def get_frame(self, frame_num: int) -> FrameAnnotation | None:
+        """The state at ``frame_num``: the nearest stored state at or before it, held.
+
+        ``None`` outside ``[start_frame, end_frame]`` and where the held state is not visible.
+        An image annotation (no frames) is there on every frame.
+        """
+        if self.frames is None:
+            return FrameAnnotation(self.annotation_definition, frame_num)
+        if frame_num < self.start_frame or frame_num > self.end_frame:
+            return None
+        held = [n for n in self.frames if n <= frame_num]
+        if not held:
+            return None
+        state = self.frames[max(held)]
+        if not state.object_visible:
+            return None
+        if state.frame_num == frame_num:
+            return state
+        return FrameAnnotation(state.annotation_definition, frame_num, fixed=False,
+                               object_visible=state.object_visible)
+
+    def set_frame(self, frame: int) -> bool:
+        """Make geometry shortcuts (``coordinates``, ``left`` …) follow ``frame``; False if not there."""
+        self.current_frame = frame
+        return self.get_frame(frame) is not None
+
+    def add_frame(
+        self, annotation_definition: BaseAnnotationDefinition, frame_num: int | None = None,
+        fixed: bool = True, object_visible: bool = True,
+    ) -> bool:
+        """Store a state at ``frame_num`` (after the last one when ``None``), extending the track."""
+        if self.frames is None:
+            self._start_track(0 if frame_num is None else frame_num, None, None)
+            self.annotation_definition = annotation_definition
+            self.frames[self.start_frame] = FrameAnnotation(annotation_definition, self.start_frame, fixed,
+                                                            object_visible)
+            return True
+        if frame_num is None:
+            frame_num = max(self.frames) + 1
+        self.frames[frame_num] = FrameAnnotation(annotation_definition, frame_num, fixed, object_visible)
+        if frame_num < self.start_frame:
+            self.start_frame = frame_num
+            self._set_time_from_frames()
+        if frame_num == self.start_frame:
+            self.annotation_definition = annotation_definition
+        if frame_num > self.end_frame or "endFrame" not in self.system:
+            self.end_frame = max(frame_num, self.end_frame)
+            self._set_time_from_frames()
+        return True
+
+    def add_frames(
+        self, annotation_definition: BaseAnnotationDefinition, frame_num: int | None = None,
+        end_frame_num: int | None = None, start_time: float | None = None, end_time: float | None = None,
+        fixed: bool = True, object_visible: bool = True,
+    ) -> None:
+        """Hold one state from ``frame_num`` to ``end_frame_num`` (or from ``start_time`` to ``end_time``)."""
+        fps = self.fps
+        if frame_num is None:
+            if start_time is None or not fps:
+                raise ValueError("add_frames needs frame_num, or start_time and an item fps")
+            frame_num = round(start_time * fps)
+        if end_frame_num is None and end_time is not None and fps:
+            end_frame_num = round(end_time * fps)
+        self.add_frame(annotation_definition, frame_num, fixed=fixed, object_visible=object_visible)
+        if end_frame_num is not None and end_frame_num > self.end_frame:
+            self.end_frame = end_frame_num
+            self._set_time_from_frames()
+        if start_time is not None:
+            self.start_time = start_time
+        if end_time is not None:
+            self.end_time = end_time
+
+    def _start_track(self, frame_num: int | None, start_time: float | None, end_time: float | None) -> None:
+        fps = self.fps
+        if frame_num is None:
+            frame_num = round(start_time * fps) if (start_time is not None and fps) else 0
+        self.frames = {}
+        system = self.system
+        system["frame"] = int(frame_num)
+        system["endFrame"] = int(frame_num)
+        system["startTime"] = start_time if start_time is not None else (frame_num / fps if fps else 0)
+        system["endTime"] = end_time if end_time is not None else system["startTime"]
+        self.frames[int(frame_num)] = FrameAnnotation(self.annotation_definition, int(frame_num))
+
+    def _set_time_from_frames(self) -> None:
+        if self.fps:
+            self.system["startTime"] = self.start_frame / self.fps
+            self.system["endTime"] = self.end_frame / self.fps
+
+    # -- JSON ---------------------------------------------------------------------------------
+    @classmethod
+    def from_json(cls, _json: Any, *, is_video: bool | None = None, fps: float | None = None,
+                  where: str = "") -> Annotation:
+        """Parse one Dataloop annotation object; errors name the JSON pointer under ``where``."""
+        if not isinstance(_json, dict):
+            raise InvalidAnnotationError("an annotation must be a JSON object", where=where)
+        try:
+            return cls._from_json(_json, is_video, fps)
+        except InvalidAnnotationError as exc:
+            exc.at(where=where or None)
+            raise
+
+    @classmethod
+    def _from_json(cls, data: dict, is_video: bool | None, fps: float | None) -> Annotation:
+        if "type" not in data:
+            raise InvalidAnnotationError("annotation has no 'type'", where="")
+        type_ = data["type"]
+        if not isinstance(type_, str):
+            raise InvalidAnnotationError("annotation 'type' must be a string", where="/type")
+        label = data.get("label")
+        if label is not None and not isinstance(label, str):
+            raise InvalidAnnotationError("annotation 'label' must be a string or null", where="/label")
+        metadata = data.get("metadata")
+        if metadata is None:
+            metadata_out: dict = {}
+        elif isinstance(metadata, dict):
+            metadata_out = metadata
+        else:
+            raise InvalidAnnotationError("annotation 'metadata' must be an object", where="/metadata")
+        system = metadata_out.get("system") or {}
+        if not isinstance(system, dict):
+            raise InvalidAnnotationError("'metadata.system' must be an object", where="/metadata/system")
+        attributes = system.get("attributes")
+        if attributes is not None and not isinstance(attributes, dict):
+            attributes = None  # the SDK reads a non-dict as no v2 attributes; the JSON keeps it
+        description = data.get("description")
+        coords_key = "coordinates" if "coordinates" in data else ("data" if "data" in data else None)
+        try:
+            definition = definition_from_json(
+                type_, data.get(coords_key) if coords_key else None, label,
+                dict(attributes) if attributes else None, description if isinstance(description, str) else None,
+                has_coordinates=coords_key is not None,
+            )
+        except InvalidAnnotationError as exc:
+            raise exc.at(where=json_pointer(coords_key or "coordinates")) from None
+        v1 = data.get("attributes")
+        annotation = cls(definition, metadata=metadata_out, fps=fps,
+                         v1_attributes=v1 if isinstance(v1, list) else None, _json=data)
+        annotation._attributes_present = "attributes" in system
+        if is_video is None:
+            # Item unknown: only stored states make a track (UI image annotations carry an
+            # empty snapshots_ list and endFrame 1, which the SDK misreads as video, B6).
+            is_video = bool(system.get("snapshots_"))
+        if is_video:
+            annotation._read_frames(type_)
+        return annotation
+
+    def _read_frames(self, type_: str) -> None:
+        system = self.metadata.get("system", {})
+        start = system.get("frame", 0) or 0
+        if isinstance(start, bool) or not isinstance(start, (int, float)):
+            raise InvalidAnnotationError("'frame' must be a number", where="/metadata/system/frame")
+        start = int(start)
+        self.frames = {start: FrameAnnotation(self.annotation_definition, start,
+                                              fixed=True, object_visible=system.get("objectVisible", True))}
+        snapshots = system.get("snapshots_") or []
+        if not isinstance(snapshots, list):
+            raise InvalidAnnotationError("'snapshots_' must be a list", where="/metadata/system/snapshots_")
+        for i, snap in enumerate(snapshots):
+            where = json_pointer("metadata", "system", "snapshots_", i)
+            if not isinstance(snap, dict):
+                raise InvalidAnnotationError("a snapshot must be an object", where=where)
+            frame = snap.get("frame")
+            if isinstance(frame, bool) or not isinstance(frame, (int, float)):
+                raise InvalidAnnotationError("snapshot 'frame' must be a number", where=where + "/frame")
+            named = snap.get("namedAttributes")
+            key = "data" if "data" in snap else "coordinates"
+            try:
+                definition = definition_from_json(
+                    snap.get("type", type_), snap.get(key), snap.get("label", self.annotation_definition.label),
+                    dict(named) if isinstance(named, dict) else None,
+                    snap.get("description") if isinstance(snap.get("description"), str) else None,
+                    has_coordinates=key in snap,
+                )
+            except InvalidAnnotationError as exc:
+                raise exc.at(where=where + json_pointer(key)) from None
+            self.frames[int(frame)] = FrameAnnotation(
+                definition, int(frame), fixed=snap.get("fixed", True),
+                object_visible=snap.get("objectVisible", True), _raw=snap,
+            )
+
+    def to_json(self) -> dict:
+        """The Dataloop annotation object: the source JSON with what changed written back."""
+        out = dict(self._json)
+        definition = self.annotation_definition
+        _put(out, "type", definition.type)
+        _put(out, "label", definition.label)
+        key = "data" if ("data" in out and "coordinates" not in out) else "coordinates"
+        if definition.type != "class" or key in out:
+            _put(out, key, definition.to_coordinates())
+        if definition.description is not None or isinstance(out.get("description"), str):
+            _put(out, "description", definition.description)
+        if self.v1_attributes is not None and ("attributes" in out or self.v1_attributes):
+            _put(out, "attributes", self.v1_attributes)
+        metadata = self._metadata_json()
+        if metadata or "metadata" in out:
+            out["metadata"] = metadata
+        return out
+
+    def _metadata_json(self) -> dict:
+        metadata = dict(self.metadata)
+        system = dict(metadata.get("system") or {})
+        attributes = self.annotation_definition.attributes
+        if attributes or self._attributes_present:
+            _put(system, "attributes", attributes)
+        if self.frames is not None:
+            first = self.frames.get(self.start_frame)
+            if first is not None:
+                _put(system, "objectVisible", first.object_visible, absent=True)
+            if "snapshots_" in system or len(self.frames) > 1:
+                system["snapshots_"] = self._snapshots_json()
+        if system or "system" in metadata:
+            metadata["system"] = system
+        return metadata
+
+    def _snapshots_json(self) -> list:
+        snapshots = []
+        start = self.start_frame
+        for frame_num in sorted(self.frames):
+            if frame_num <= start:
+                continue
+            state = self.frames[frame_num]
+            raw = state._raw or {}
+            snap = dict(raw)
+            definition = state.annotation_definition
+            _put(snap, "frame", frame_num)
+            _put(snap, "fixed", state.fixed, absent=True)
+            _put(snap, "label", definition.label, absent=self.annotation_definition.label)
+            _put(snap, "type", definition.type, absent=self.annotation_definition.type)
+            _put(snap, "objectVisible", state.object_visible, absent=True)
+            key = "coordinates" if ("coordinates" in snap and "data" not in snap) else "data"
+            _put(snap, key, definition.to_coordinates())
+            _put(snap, "namedAttributes", definition.attributes, absent={} if raw else _MISSING)
+            if definition.description is not None or isinstance(snap.get("description"), str):
+                _put(snap, "description", definition.description)
+            snapshots.append(snap)
+        return snapshots
+
+    # -- comparison -----------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Annotation):
+            return NotImplemented
+        return (self.annotation_definition == other.annotation_definition and self.id == other.id
+                and self.object_id == other.object_id and self.parent_id == other.parent_id
+                and (self.frames or {}) == (other.frames or {}))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        frames = f" frames={len(self.frames)}" if self.frames is not None else ""
+        return f"<Annotation id={self.id!r} type={self.type!r} label={self.label!r}{frames}>"
+
+
+def _fresh_json(type_: str) -> dict:
+    """Key layout of a new annotation: what dtlpy's ``from_json`` requires, in its order."""
+    out: dict = {"id": None, "type": type_, "label": None, "coordinates": None, "attributes": [],
+                 "creator": None, "createdAt": None, "updatedBy": None, "updatedAt": None}
+    if type_ == "class":
+        del out["coordinates"]
+    return out
+
+
+def _item_fps(item: Any) -> float | None:
+    if item is None:
+        return None
+    return getattr(item, "fps", None)

@@ -1,0 +1,138 @@
+"""The ``dlconvert`` command line.
+
+Errors print one line, ``error: FILE:PLACE: what``, and exit 1 (2 for usage errors); ``--debug``
+shows the traceback instead. Progress bars go to stderr and only when it is a terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .errors import DlconvertError, OutputError
+
+EXIT_DATA_ERROR = 1
+EXIT_INTERNAL_ERROR = 3
+MAX_PROBLEMS_PER_FILE = 20
+
+
+class _Group(click.Group):
+    """Turns every failure into one line on stderr and an exit code, unless ``--debug``."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except DlconvertError as exc:
+            self._fail(ctx, f"error: {exc}", EXIT_DATA_ERROR)
+        except KeyboardInterrupt:
+            self._fail(ctx, "error: interrupted", 130)
+        except Exception as exc:  # a bug, not bad input: say so, briefly
+            self._fail(ctx, f"error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                       EXIT_INTERNAL_ERROR)
+
+    @staticmethod
+    def _fail(ctx: click.Context, message: str, code: int) -> None:
+        if ctx.obj and ctx.obj.get("debug"):
+            traceback.print_exc()
+        click.echo(message.splitlines()[0] if message else "error", err=True)
+        ctx.exit(code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="dlconvert")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Convert, render, validate and summarise annotation datasets (Dataloop, COCO, YOLO, VOC, WebVTT)."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _progress(desc: str):
+    from tqdm import tqdm
+
+    return functools.partial(tqdm, desc=desc, unit="item", file=sys.stderr, disable=None, leave=False)
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def info(src: Path, as_json: bool) -> None:
+    """Summarise SRC: items, annotations per type and label, frames."""
+    from ._json import dumps
+    from .formats.dataloop import iter_json_files, read_dataloop
+    from .summary import summarize
+
+    files = iter_json_files(src)
+    summary = summarize(_progress("reading")(read_dataloop(src), total=len(files)))
+    click.echo(dumps(summary.to_json()).decode() if as_json else summary.to_text())
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def validate(src: Path, strict: bool) -> None:
+    """Check every file of SRC and list every problem with its file and place; exit 1 if any."""
+    from .collection import AnnotationCollection
+    from .formats.dataloop import iter_json_files
+    from .validate import check_collection, problem_from_error
+
+    problems = []
+    files = iter_json_files(src)
+    for path in _progress("validating")(files):
+        errors: list[DlconvertError] = []
+        try:
+            collection = AnnotationCollection.from_json_file(path, errors=errors)
+        except DlconvertError as exc:
+            errors.append(exc.at(path=path))
+            collection = None
+        problems.extend(problem_from_error(e) for e in errors)
+        if collection is not None:
+            problems.extend(check_collection(collection, str(path)))
+    shown: dict[str | None, int] = {}
+    for problem in problems:
+        shown[problem.path] = shown.get(problem.path, 0) + 1
+        if shown[problem.path] <= MAX_PROBLEMS_PER_FILE:
+            click.echo(str(problem))
+    for path, count in shown.items():
+        if count > MAX_PROBLEMS_PER_FILE:
+            click.echo(f"note: {path}: {count - MAX_PROBLEMS_PER_FILE} more problems not shown")
+    failing = [p for p in problems if p.severity == "error" or strict]
+    counts = {s: sum(p.severity == s for p in problems) for s in ("error", "warning")}
+    click.echo(f"{len(files)} files checked: {counts['error']} errors, {counts['warning']} warnings", err=True)
+    if failing:
+        sys.exit(EXIT_DATA_ERROR)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path), default="dlconvert-demo")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it is not empty.")
+def demo(out: Path, overwrite: bool) -> None:
+    """Run dlconvert on its bundled sample dataset and write the results to OUT."""
+    from .demo import run_demo
+
+    _prepare_output(out, overwrite)
+    for line in run_demo(out):
+        click.echo(line)
+
+
+def _prepare_output(out: Path, overwrite: bool) -> None:
+    """Refuse a non-empty OUT unless ``overwrite``; then start from an empty folder."""
+    if out.exists() and not out.is_dir():
+        raise OutputError("exists and is not a folder", path=out)
+    if out.is_dir() and any(out.iterdir()):
+        if not overwrite:
+            raise OutputError("folder is not empty; pass --overwrite to replace it", path=out)
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

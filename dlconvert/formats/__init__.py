@@ -1,0 +1,1 @@
+"""File formats. Each module reads files into ``AnnotationCollection`` items and writes them back."""

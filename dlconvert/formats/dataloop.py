@@ -1,0 +1,125 @@
+"""Dataloop JSON: one item JSON file per item, in a dataset export folder.
+
+Layout (``dataset.download_annotations()`` and the platform export)::
+
+    export/
+    ├── items/<remote dir>/<file>          binaries, optional
+    └── json/<remote dir>/<stem>.json      V1 naming (default): extension replaced
+        json/<remote dir>/<file>.json      V2 naming: ".json" appended
+
+Reading accepts the export root, its ``json/`` folder, or a single file, and both item JSON
+shapes (server export and the SDK's ``_id`` shape). Nothing is lost: a file read and written
+back is the same JSON value, key order and number types included.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .._io import atomic_write, safe_join
+from .._json import dumps
+from ..collection import AnnotationCollection
+from ..errors import DlconvertError, FormatError, OutputError
+
+__all__ = [
+    "find_item_file",
+    "iter_json_files",
+    "json_relpath",
+    "read_dataloop",
+    "write_dataloop",
+]
+
+#: File names at an export's top level that describe the dataset, not an item.
+_DATASET_FILES = frozenset({"ontology.json", "recipe.json", "labels.json"})
+
+
+def _json_root(src: Path) -> Path:
+    return src / "json" if (src / "json").is_dir() else src
+
+
+def iter_json_files(src: str | os.PathLike[str]) -> list[Path]:
+    """The item JSON files of an export folder (sorted), or ``[src]`` for a single file."""
+    src = Path(src)
+    if src.is_file():
+        return [src]
+    if not src.is_dir():
+        raise FormatError("no such file or folder", path=src)
+    root = _json_root(src)
+    files = []
+    for path in root.rglob("*.json"):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if len(relative.parts) == 1 and path.name in _DATASET_FILES:
+            continue
+        if path.is_file():
+            files.append(path)
+    return sorted(files, key=lambda p: p.relative_to(root).as_posix())
+
+
+def read_dataloop(
+    src: str | os.PathLike[str], *, errors: list[DlconvertError] | None = None
+) -> Iterator[AnnotationCollection]:
+    """Yield one collection per item JSON file, lazily.
+
+    Without ``errors`` the first malformed file or annotation raises; with a list, problems
+    are appended there and reading goes on (a bad file is skipped, a bad annotation dropped).
+    """
+    for path in iter_json_files(src):
+        try:
+            yield AnnotationCollection.from_json_file(path, errors=errors)
+        except DlconvertError as exc:
+            if errors is None:
+                raise
+            errors.append(exc.at(path=path))
+
+
+def json_relpath(collection: AnnotationCollection, naming: str = "v1") -> str:
+    """Where an item's JSON goes under ``json/``: its remote path with ``.json`` (V1 replaces the extension)."""
+    filename = collection.filename or (collection.item_id and f"/{collection.item_id}") or "/item"
+    relative = filename.lstrip("/")
+    if naming == "v2":
+        return relative + ".json"
+    stem, _ = posixpath.splitext(relative)
+    return (stem or relative) + ".json"
+
+
+def write_dataloop(
+    collections: Iterable[AnnotationCollection], dst: str | os.PathLike[str], *, naming: str = "v1",
+    indent: bool = True,
+) -> list[Path]:
+    """Write each collection to ``dst/json/<remote path>.json`` atomically; returns the paths.
+
+    Two items that map to the same file (``a.jpg`` and ``a.png`` under V1 naming) raise
+    :class:`OutputError` rather than overwrite each other.
+    """
+    if naming not in ("v1", "v2"):
+        raise ValueError("naming must be 'v1' or 'v2'")
+    root = Path(dst) / "json"
+    written: dict[Path, str | None] = {}
+    for collection in collections:
+        target = safe_join(root, json_relpath(collection, naming))
+        if target in written:
+            raise OutputError(
+                f"items {written[target]!r} and {collection.filename!r} both map to {target.name} "
+                f"under {naming.upper()} naming; use naming='v2'", path=target)
+        written[target] = collection.filename
+        atomic_write(target, dumps(collection.to_json(), indent=indent))
+    return list(written)
+
+
+def find_item_file(export_root: str | os.PathLike[str], collection: AnnotationCollection) -> Path | None:
+    """The item's binary under ``items/`` of an export folder, if it is there."""
+    if not collection.filename:
+        return None
+    root = Path(export_root)
+    if root.name == "json":
+        root = root.parent
+    try:
+        candidate = safe_join(root / "items", collection.filename)
+    except OutputError:
+        return None
+    return candidate if candidate.is_file() else None

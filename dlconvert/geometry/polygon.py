@@ -1,0 +1,186 @@
+"""Polygon (Dataloop type ``segment``) and Polyline (``polyline``), keeping every ring.
+
+JSON: a list of rings, each a list of ``{"x", "y"}`` points: ``[[{x, y}, …], [{x, y}, …]]``. The
+SDK reads only ring 0 (B19); we keep all. Polygon rings combine even-odd: a ring inside another
+is a hole, disjoint rings are parts of one object. A polyline's rings are separate lines.
+A flat list of points (not nested) is read as one ring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidAnnotationError, json_pointer
+from .base import BaseAnnotationDefinition, read_xy
+
+__all__ = ["Polygon", "Polyline"]
+
+
+def _as_ring(values: Any) -> np.ndarray:
+    ring = np.array(values, dtype=np.float64)
+    if ring.size == 0:
+        ring = ring.reshape(0, 2)
+    if ring.ndim != 2 or ring.shape[1] != 2:
+        raise ValueError(f"a ring must be an (n, 2) array of x, y; got shape {ring.shape}")
+    if not np.isfinite(ring).all():
+        raise ValueError("ring coordinates must be finite")
+    ring.setflags(write=False)
+    return ring
+
+
+def _as_rings(geo: Any) -> list[np.ndarray]:
+    """One (n, 2) array, or a list of them, as a list of read-only rings."""
+    if isinstance(geo, np.ndarray) and geo.ndim == 2:
+        return [_as_ring(geo)]
+    if isinstance(geo, Sequence) and geo and not isinstance(geo[0], (Sequence, np.ndarray)):
+        raise ValueError("geo must be an (n, 2) array or a list of (n, 2) arrays")
+    if isinstance(geo, Sequence) and geo and np.ndim(geo[0]) == 1:
+        return [_as_ring(geo)]  # a plain list of [x, y] pairs
+    return [_as_ring(ring) for ring in (geo or [])]
+
+
+class _Rings(BaseAnnotationDefinition):
+    """Shared by Polygon and Polyline: a list of point rings."""
+
+    _geometry_fields = frozenset({"parts"})
+    closed = True
+
+    def __init__(
+        self, geo: Any = None, label: str | None = None, attributes: dict | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(label=label, attributes=attributes, description=description)
+        self.parts = _as_rings(geo if geo is not None else [])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "parts":
+            value = [_as_ring(ring) for ring in value]
+        super().__setattr__(name, value)
+
+    @property
+    def geo(self) -> np.ndarray:
+        """The first ring as an (n, 2) array (the SDK's view); ``parts`` holds all of them."""
+        return self.parts[0] if self.parts else np.zeros((0, 2))
+
+    @geo.setter
+    def geo(self, value: Any) -> None:
+        self.parts = _as_rings(value)
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.geo[:, 0]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.geo[:, 1]
+
+    def _all_points(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros((0, 2))
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        pts = self._all_points()
+        if len(pts) == 0:
+            return (0.0, 0.0, 0.0, 0.0)
+        return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+    def _geometry_key(self) -> Any:
+        return tuple(self.parts)
+
+    def _coordinates(self) -> list:
+        return [[{"x": float(x), "y": float(y)} for x, y in ring] for ring in self.parts]
+
+    @classmethod
+    def _from_coordinates(cls, coordinates: Any) -> _Rings:
+        if not isinstance(coordinates, list):
+            raise InvalidAnnotationError(f"{cls.type} coordinates must be a list of rings", where="")
+        if coordinates and isinstance(coordinates[0], dict):
+            coordinates = [coordinates]  # a flat list of points is one ring
+            prefix = ""
+        else:
+            prefix = None
+        rings = []
+        for i, ring in enumerate(coordinates):
+            where = json_pointer(i) if prefix is None else ""
+            if not isinstance(ring, list):
+                raise InvalidAnnotationError("each ring must be a list of points", where=where)
+            rings.append([read_xy(p, where + json_pointer(j)) for j, p in enumerate(ring)])
+        return cls(geo=[np.array(r, dtype=np.float64).reshape(-1, 2) for r in rings])
+
+    def __repr__(self) -> str:
+        sizes = "+".join(str(len(r)) for r in self.parts) or "0"
+        return f"<{type(self).__name__} label={self.label!r} points={sizes}>"
+
+
+class Polygon(_Rings):
+    """A closed shape of one or more rings (parts and holes, combined even-odd)."""
+
+    type = "segment"
+
+    @property
+    def area(self) -> float:
+        return float(self.to_shapely().area) if self.parts else 0.0
+
+    def to_shapely(self):
+        """Rings combined even-odd (XOR), self-intersections made valid."""
+        import shapely
+
+        shape = shapely.Polygon()
+        for ring in self.parts:
+            if len(ring) < 3:
+                continue
+            part = shapely.make_valid(shapely.Polygon(ring))
+            shape = shapely.symmetric_difference(shape, part)
+        return shape
+
+    def problems(self) -> list[str]:
+        if not self.parts:
+            return ["polygon has no points"]
+        short = [i for i, r in enumerate(self.parts) if len(r) < 3]
+        if short:
+            return [f"polygon ring {short[0]} has {len(self.parts[short[0]])} points (needs 3)"]
+        return []
+
+    @classmethod
+    def from_segmentation(
+        cls,
+        mask: np.ndarray,
+        label: str | None = None,
+        attributes: dict | None = None,
+        epsilon: float | None = None,
+        max_instances: int | None = 1,
+        min_area: float = 0,
+    ) -> Polygon | list[Polygon] | None:
+        """Trace a mask into polygons whose holes stay holes (not extra polygons, unlike the SDK).
+
+        With ``max_instances=1`` (the default) returns the largest connected part as one Polygon,
+        or ``None`` for an empty mask; otherwise a list, largest first. ``epsilon`` is the
+        simplification tolerance in pixels (``None`` = 0.5, ``0`` = keep every pixel corner).
+        """
+        from .masks import mask_to_rings
+
+        found = mask_to_rings(np.asarray(mask), epsilon=epsilon, max_instances=max_instances, min_area=min_area)
+        polygons = [cls(geo=rings, label=label, attributes=dict(attributes or {})) for rings in found]
+        if max_instances == 1:
+            return polygons[0] if polygons else None
+        return polygons
+
+
+class Polyline(_Rings):
+    """One or more open lines."""
+
+    type = "polyline"
+    closed = False
+
+    def to_shapely(self):
+        import shapely
+
+        lines = [shapely.LineString(r) for r in self.parts if len(r) >= 2]
+        return lines[0] if len(lines) == 1 else shapely.MultiLineString(lines)
+
+    def problems(self) -> list[str]:
+        if not any(len(r) >= 2 for r in self.parts):
+            return ["polyline has no line of two or more points"]
+        return []
