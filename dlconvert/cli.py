@@ -111,6 +111,85 @@ def validate(src: Path, strict: bool) -> None:
         sys.exit(EXIT_DATA_ERROR)
 
 
+_FORMAT_NAMES = ["dataloop", "coco", "yolo", "voc", "vtt"]
+
+
+def _format_option(flag: str, dest: str, help_text: str):
+    return click.option(flag, dest, required=True, metavar="FORMAT", help=help_text,
+                        type=click.Choice(_FORMAT_NAMES, case_sensitive=False))
+
+
+def _options(images: Path | None, labels: Path | None):
+    from .dataset import ConvertOptions
+    from .labels import LabelMap
+
+    return ConvertOptions(images=images, labels=LabelMap.load(labels) if labels else None)
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
+@_format_option("--from", "from_format", "Format of SRC.")
+@_format_option("--to", "to_format", "Format to write to DST.")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of the images, when they are not beside the annotations.")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Label map: labelmap.json, a Dataloop ontology JSON, or a names file (one label per line).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the conversion report (JSON) here.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="Stop at the first bad file or record, or skip it and list it in the report.")
+@click.option("--overwrite", is_flag=True, help="Replace DST if it is not empty.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+def convert(src: Path, dst: Path, from_format: str, to_format: str, images: Path | None, labels: Path | None,
+            report_path: Path | None, on_error: str, overwrite: bool, workers: int | None) -> None:
+    """Convert SRC (in --from) to DST (in --to); every annotation arrives or is reported."""
+    import os
+
+    from .converter import Converter
+
+    converter = Converter(concurrency=workers or os.cpu_count() or 1, on_error=on_error,
+                          options=_options(images, labels), progress=_progress("converting"))
+    report = converter.run(src, from_format, dst, to_format, overwrite=overwrite)
+    if report_path is not None:
+        report.save(report_path)
+    click.echo(report.summary(), err=True)
+    if report.failed_files:
+        sys.exit(EXIT_DATA_ERROR)
+
+
+@main.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@_format_option("--from", "from_format", "Format of SRC.")
+@_format_option("--via", "via_format", "Format to go through and back from.")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--min-iou", type=click.FloatRange(0, 1), default=0.999, show_default=True)
+def verify(src: Path, from_format: str, via_format: str, images: Path | None, labels: Path | None,
+           min_iou: float) -> None:
+    """Round-trip SRC through --via and back; exit 1 if anything --via can hold was lost."""
+    from .verify import verify as run_verify
+
+    result = run_verify(src, from_format, via_format, options=_options(images, labels), min_iou=min_iou)
+    click.echo(result.summary())
+    if result.lost:
+        sys.exit(EXIT_DATA_ERROR)
+
+
+@main.command()
+def formats() -> None:
+    """List the formats with what each can hold."""
+    from .formats import list_formats
+
+    for spec in list_formats():
+        holds = ", ".join(sorted(t for t in spec.holds if t != "*")) + (", any other type" if "*" in spec.holds
+                                                                          else "")
+        click.echo(f"{spec.name:<9} {spec.summary}")
+        click.echo(f"{'':<9} holds: {holds}")
+        for kind, how in spec.approximates.items():
+            click.echo(f"{'':<9} approximates: {kind} → {how}")
+
+
 @main.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path), default="dlconvert-demo")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it is not empty.")

@@ -33,3 +33,11 @@ def run_demo(out: Path) -> Iterator[str]:
         for source, target in zip(iter_json_files(sample), sorted(written), strict=True)
     )
     yield f"dataloop: {len(written)} item files written to {out / 'dataloop'} ({same} identical to the source)"
+
+    from .converter import Converter
+
+    for target in ("coco",):
+        report = Converter().run(sample, "dataloop", out / target, target, overwrite=True)
+        report.save(out / f"report_{target}.json")
+        yield f"{target}: written to {out / target}"
+        yield "  " + report.summary(max_issues=0).replace("\n", "\n  ")

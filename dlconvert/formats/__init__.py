@@ -1,1 +1,80 @@
-"""File formats. Each module reads files into ``AnnotationCollection`` items and writes them back."""
+"""File formats behind one registry.
+
+Each format is one module of this package that defines ``FORMAT = FormatSpec(...)``; the module
+name is the format's name, so adding a format means adding one file. ``get_format(name)``
+imports only that module.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import UnknownFormatError
+
+if TYPE_CHECKING:
+    from ..dataset import ConvertOptions, Dataset
+    from ..report import ConversionReport
+
+__all__ = ["AnnotationFormat", "FormatSpec", "get_format", "list_formats"]
+
+
+class AnnotationFormat(str, enum.Enum):
+    """The formats dlconvert reads and writes (the SDK's names and values)."""
+
+    DATALOOP = "dataloop"
+    COCO = "coco"
+    YOLO = "yolo"
+    VOC = "voc"
+    VTT = "vtt"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ReadFn = Callable[["Path", "ConvertOptions", "ConversionReport"], "Dataset"]
+WriteFn = Callable[["Dataset", "Path", "ConvertOptions", "ConversionReport"], "list[Path]"]
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """What the registry, the converter and the CLI know about one format."""
+
+    name: str
+    summary: str
+    holds: frozenset[str]  # Dataloop types written as they are
+    approximates: dict[str, str]  # Dataloop type → how it is written instead
+    read: ReadFn | None = None
+    write: WriteFn | None = None
+
+
+_cache: dict[str, FormatSpec] = {}
+
+
+def _names() -> list[str]:
+    package = importlib.import_module(__name__)
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
+
+
+def get_format(name: str | AnnotationFormat) -> FormatSpec:
+    """The spec of format ``name``; unknown names raise with a suggestion."""
+    key = str(name.value if isinstance(name, AnnotationFormat) else name).lower()
+    if key not in _cache:
+        if key not in _names():
+            close = difflib.get_close_matches(key, _names(), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownFormatError(f"unknown format {key!r}.{hint} Known formats: {', '.join(_names())}")
+        module = importlib.import_module(f"{__name__}.{key}")
+        _cache[key] = module.FORMAT
+    return _cache[key]
+
+
+def list_formats() -> list[FormatSpec]:
+    """Every registered format, by name."""
+    return [get_format(name) for name in _names()]

@@ -18,13 +18,21 @@ import os
 import posixpath
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._io import atomic_write, safe_join
 from .._json import dumps
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError, OutputError
+from ..labels import LABELMAP_FILENAME, LabelMap
+from . import FormatSpec
+
+if TYPE_CHECKING:
+    from ..dataset import ConvertOptions, Dataset
+    from ..report import ConversionReport
 
 __all__ = [
+    "FORMAT",
     "find_item_file",
     "iter_json_files",
     "json_relpath",
@@ -123,3 +131,66 @@ def find_item_file(export_root: str | os.PathLike[str], collection: AnnotationCo
     except OutputError:
         return None
     return candidate if candidate.is_file() else None
+
+
+def find_label_map(src: str | os.PathLike[str]) -> LabelMap | None:
+    """The label map saved at an export's root: ``labelmap.json``, else ``ontology.json`` (+ ``recipe.json``)."""
+    root = Path(src)
+    if root.is_file():
+        root = root.parent
+    if root.name == "json":
+        root = root.parent
+    for name in (LABELMAP_FILENAME, "ontology.json"):
+        if (root / name).is_file():
+            return LabelMap.load(root / name)
+    return None
+
+
+def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
+    """The converter's reader: items lazily, malformed records reported by the report's policy."""
+    from ..dataset import Dataset
+
+    files = iter_json_files(src)
+    root = src.parent if src.is_file() else src
+
+    def items():
+        for path in files:
+            errors: list[DlconvertError] = []
+            try:
+                collection = AnnotationCollection.from_json_file(path, errors=errors)
+            except DlconvertError as exc:
+                report.failed(exc.at(path=path), code="dataloop.invalid-file")
+                continue
+            for error in errors:
+                report.bad_record(error, code="dataloop.invalid-annotation", item=collection.filename)
+            yield collection
+
+    images = root / "items" if (root / "items").is_dir() else None
+    return Dataset(items(), labels=find_label_map(src), images_root=images, total=len(files))
+
+
+def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
+    """Write item JSON files (V1 naming) and ``labelmap.json`` when labels are known."""
+    def counted():
+        for collection in dataset.items:
+            for annotation in collection:
+                report.wrote(annotation)
+            report.items_out += 1
+            yield collection
+
+    written = write_dataloop(counted(), dst, indent=options.indent)
+    if dataset.labels is not None:
+        dataset.labels.save(Path(dst) / LABELMAP_FILENAME)
+        written.append(Path(dst) / LABELMAP_FILENAME)
+    return written
+
+
+FORMAT = FormatSpec(
+    name="dataloop",
+    summary="Dataloop item JSON, one file per item in an export folder (json/ + items/); lossless",
+    holds=frozenset({"box", "segment", "polyline", "binary", "point", "ellipse", "cube", "pose", "class",
+                     "subtitle", "*"}),
+    approximates={},
+    read=read,
+    write=write,
+)

@@ -1,0 +1,240 @@
+"""Converter: any format to any format through the Dataloop model, with a report.
+
+The API keeps the Dataloop SDK's names (``convert_dataset``, ``convert_directory``,
+``convert_file``, ``convert``, ``save_to_file``) so its users feel at home, but every call
+returns (or fills) a :class:`~dlconvert.report.ConversionReport` in which the annotations read
+equal those written plus those skipped, each skip with its reason.
+
+Output is atomic: a conversion writes into a temporary folder beside the destination and moves
+it into place only when it finished, so a failure leaves no half-written output behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .annotation import Annotation
+from .collection import AnnotationCollection
+from .dataset import ConvertOptions, Dataset
+from .errors import FormatError, OutputError
+from .formats import AnnotationFormat, get_format
+from .report import ConversionReport, OnError
+
+__all__ = ["Converter"]
+
+ItemFilter = Callable[[AnnotationCollection], bool]
+AnnotationFilter = Callable[[Annotation], bool]
+ConversionFunc = Callable[[Annotation], "Annotation | None"]
+
+
+class Converter:
+    """Converts datasets, folders, files and in-memory annotations between formats.
+
+    Args:
+        concurrency: worker processes for per-item work (the SDK's argument name).
+        return_error_filepath: also write the issues to ``dlconvert_errors.json`` in the output
+            and return ``(has_errors, path)`` from the conversion calls, as the SDK does.
+        on_error: ``"fail"`` stops at the first bad file or record and leaves no output;
+            ``"skip"`` carries on and lists every bad record in the report.
+    """
+
+    def __init__(self, concurrency: int = 6, return_error_filepath: bool = False, on_error: str = OnError.FAIL,
+                 options: ConvertOptions | None = None, progress: Callable | None = None) -> None:
+        if on_error not in OnError.ALL:
+            raise ValueError(f"on_error must be one of {OnError.ALL}")
+        self.concurrency = concurrency
+        self.return_error_filepath = return_error_filepath
+        self.on_error = on_error
+        self.options = options or ConvertOptions()
+        self.progress = progress
+        self.report: ConversionReport | None = None  # the last conversion's report
+
+    # -- the SDK's entry points ------------------------------------------------------------------
+    def convert_dataset(self, dataset: Any, to_format: str, local_path: str | os.PathLike[str],
+                        conversion_func: ConversionFunc | None = None, filters: ItemFilter | None = None,
+                        annotation_filter: AnnotationFilter | None = None, overwrite: bool = True):
+        """Convert a whole dataset: here a local Dataloop export folder, written to ``local_path``."""
+        if not isinstance(dataset, (str, os.PathLike)):
+            raise TypeError("convert_dataset takes the path of a Dataloop export folder "
+                            "(SDK datasets need dlconvert[platform])")
+        return self._finish(self.run(dataset, AnnotationFormat.DATALOOP, local_path, to_format,
+                                     conversion_func=conversion_func, item_filter=filters,
+                                     annotation_filter=annotation_filter, overwrite=overwrite))
+
+    def convert_directory(self, local_path: str | os.PathLike[str], to_format: str, from_format: str,
+                          save_to: str | os.PathLike[str] | None = None,
+                          conversion_func: ConversionFunc | None = None, overwrite: bool = True):
+        """Convert a folder; output goes to ``save_to`` (default: ``<parent of local_path>/<to_format>``)."""
+        local_path = Path(local_path)
+        save_to = Path(save_to) if save_to is not None else local_path.parent / str(_format_name(to_format))
+        return self._finish(self.run(local_path, from_format, save_to, to_format,
+                                     conversion_func=conversion_func, overwrite=overwrite))
+
+    def convert_file(self, to_format: str, from_format: str, file_path: str | os.PathLike[str],
+                     save_locally: bool = False, save_to: str | os.PathLike[str] | None = None,
+                     conversion_func: ConversionFunc | None = None, item: Any = None):
+        """Convert one file; returns the converted content, and writes it to ``save_to`` when asked."""
+        if save_locally or save_to is not None:
+            target = Path(save_to) if save_to is not None else Path(file_path).parent / str(_format_name(to_format))
+            self.run(file_path, from_format, target, to_format, conversion_func=conversion_func, overwrite=True)
+        return self._in_memory(Path(file_path), from_format, to_format, conversion_func)
+
+    def convert(self, annotations: Any, from_format: str, to_format: str,
+                conversion_func: ConversionFunc | None = None, item: Any = None):
+        """Convert in memory: an ``AnnotationCollection`` or a format's parsed content.
+
+        Returns an ``AnnotationCollection`` for ``to_format="dataloop"``, else the target's
+        natural value: the COCO document (dict) for ``coco``.
+        """
+        with tempfile.TemporaryDirectory(prefix="dlconvert-") as tmp:
+            src = Path(tmp) / "in"
+            _save_source(annotations, from_format, src)
+            return self._in_memory(src, from_format, to_format, conversion_func)
+
+    def save_to_file(self, save_to: str | os.PathLike[str], to_format: str,
+                     annotations: AnnotationCollection | list[AnnotationCollection], item: Any = None) -> list[Path]:
+        """Write collections in ``to_format`` under ``save_to``."""
+        collections = [annotations] if isinstance(annotations, AnnotationCollection) else list(annotations)
+        report = ConversionReport(source_format="dataloop", target_format=str(_format_name(to_format)),
+                                  on_error=self.on_error)
+        dataset = Dataset(_counted(collections, report), labels=self.options.labels)
+        return _write_atomically(get_format(to_format).write, dataset, Path(save_to), self.options, report, True)
+
+    # -- the engine --------------------------------------------------------------------------------
+    def run(self, src: str | os.PathLike[str], from_format: str, dst: str | os.PathLike[str], to_format: str, *,
+            conversion_func: ConversionFunc | None = None, item_filter: ItemFilter | None = None,
+            annotation_filter: AnnotationFilter | None = None, overwrite: bool = False) -> ConversionReport:
+        """Read ``src`` in ``from_format``, write ``dst`` in ``to_format``; returns the report."""
+        source, target = get_format(from_format), get_format(to_format)
+        if source.read is None:
+            raise FormatError(f"dlconvert cannot read {source.name}")
+        if target.write is None:
+            raise FormatError(f"dlconvert cannot write {target.name}")
+        src = Path(src)
+        if not src.exists():
+            raise FormatError("no such file or folder", path=src)
+        report = ConversionReport(source_format=source.name, target_format=target.name, on_error=self.on_error)
+        self.report = report
+        dataset = source.read(src, self.options, report)
+        items = _pipeline(dataset.items, report, conversion_func, item_filter, annotation_filter)
+        if self.progress is not None:
+            items = self.progress(items, total=dataset.total, desc=f"{source.name} → {target.name}")
+        labels = self.options.labels or dataset.labels
+        converted = Dataset(items, labels=labels, images_root=self.options.images or dataset.images_root,
+                            total=dataset.total)
+        outputs = _write_atomically(target.write, converted, Path(dst), self.options, report, overwrite)
+        report.outputs = [str(p) for p in outputs]
+        if self.return_error_filepath:
+            from ._io import atomic_write
+            from ._json import dumps
+
+            log = Path(dst) / "dlconvert_errors.json"
+            atomic_write(log, dumps([issue.__dict__ for issue in report.issues]))
+            report.error_log = str(log)
+        return report
+
+    def _finish(self, report: ConversionReport):
+        if self.return_error_filepath:
+            return bool(report.issues), report.error_log
+        return report
+
+    def _in_memory(self, src: Path, from_format: str, to_format: str, conversion_func):
+        with tempfile.TemporaryDirectory(prefix="dlconvert-") as tmp:
+            out = Path(tmp) / "out"
+            self.run(src, from_format, out, to_format, conversion_func=conversion_func, overwrite=True)
+            return _load_result(out, to_format)
+
+
+def _format_name(name: Any) -> str:
+    return name.value if isinstance(name, AnnotationFormat) else str(name)
+
+
+def _pipeline(items, report: ConversionReport, conversion_func, item_filter, annotation_filter
+              ) -> Iterator[AnnotationCollection]:
+    """Count what is read, apply the filters and the per-annotation hook; report what they drop."""
+    for collection in items:
+        report.read_item(collection)
+        if item_filter is not None and not item_filter(collection):
+            for annotation in collection:
+                report.skip(annotation, "filter.item", "the item filter left this item out", collection.filename)
+            continue
+        kept = []
+        for annotation in collection:
+            if annotation_filter is not None and not annotation_filter(annotation):
+                report.skip(annotation, "filter.annotation", "the annotation filter left this out", collection.filename)
+                continue
+            if conversion_func is not None:
+                converted = conversion_func(annotation)
+                if converted is None:
+                    report.skip(annotation, "conversion-func.dropped", "conversion_func returned None",
+                                collection.filename)
+                    continue
+                if converted.type != annotation.type:  # counted under the type it now has
+                    report.annotations_in[annotation.type] -= 1
+                    report.annotations_in[converted.type] += 1
+                annotation = converted
+            kept.append(annotation)
+        collection.annotations = kept
+        yield collection
+
+
+def _counted(collections, report: ConversionReport):
+    for collection in collections:
+        report.read_item(collection)
+        yield collection
+
+
+def _write_atomically(write, dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport,
+                      overwrite: bool) -> list[Path]:
+    """Write into a temporary sibling folder, then move it into place; nothing is left on failure."""
+    if dst.exists() and not dst.is_dir():
+        raise OutputError("the output exists and is not a folder", path=dst)
+    if dst.is_dir() and any(dst.iterdir()) and not overwrite:
+        raise OutputError("the output folder is not empty; pass --overwrite to replace it", path=dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent))
+    try:
+        outputs = write(dataset, staging, options, report)
+        if dst.exists():
+            shutil.rmtree(dst)
+        os.replace(staging, dst)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [dst / Path(p).relative_to(staging) for p in outputs]
+
+
+def _save_source(annotations: Any, from_format: str, src: Path) -> None:
+    """Put in-memory source content where the format's reader expects a file."""
+    from ._io import atomic_write
+    from ._json import dumps
+
+    name = _format_name(from_format)
+    if isinstance(annotations, AnnotationCollection):
+        annotations = annotations.to_json()
+        name = "dataloop" if name == "dataloop" else name
+    if isinstance(annotations, (dict, list)):
+        atomic_write(src / ("item.json" if name == "dataloop" else f"{name}.json"), dumps(annotations))
+        return
+    if isinstance(annotations, str):
+        atomic_write(src / f"annotations.{name}", annotations.encode("utf-8"))
+        return
+    raise TypeError(f"cannot convert a {type(annotations).__name__} in memory")
+
+
+def _load_result(out: Path, to_format: str):
+    from ._json import read_json_file
+    from .formats.dataloop import read_dataloop
+
+    name = _format_name(to_format)
+    if name == "dataloop":
+        collections = list(read_dataloop(out))
+        return collections[0] if len(collections) == 1 else collections
+    if name == "coco":
+        return read_json_file(out / "coco.json")
+    return {str(p.relative_to(out)): p.read_text(encoding="utf-8") for p in sorted(out.rglob("*")) if p.is_file()}

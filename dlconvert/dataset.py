@@ -1,0 +1,33 @@
+"""Dataset: what a reader hands a writer — items (lazy), the label map, and where images live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .collection import AnnotationCollection
+from .labels import LabelMap
+
+__all__ = ["ConvertOptions", "Dataset"]
+
+
+@dataclass
+class Dataset:
+    """Items of one source. ``items`` may be a generator: it is consumed once, in order."""
+
+    items: Iterable[AnnotationCollection]
+    labels: LabelMap | None = None
+    images_root: Path | None = None
+    total: int | None = None  # number of items when known up front (for progress bars)
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """Options every reader and writer may look at; each format documents the ones it uses."""
+
+    images: Path | None = None  # folder of the item binaries, when not beside the annotations
+    labels: LabelMap | None = None  # overrides the label map the reader found or built
+    rle: str = "auto"  # COCO masks: "auto" (the source's form, else compressed), "compressed", "uncompressed"
+    indent: bool = True  # pretty-print JSON outputs
+    extras: dict = field(default_factory=dict)

@@ -1,0 +1,271 @@
+"""LabelMap: one artifact tying a label's name to its colour, Dataloop instance id, COCO id and
+YOLO index, plus the pose templates (keypoint order and skeleton).
+
+Every 0-/1-based bug in the peers comes from each tool deriving its own numbering; here every
+writer and renderer takes the same map, and writers save it beside their output
+(``labelmap.json``) so a result can always be traced back.
+
+Defaults follow Dataloop: labels sorted by Python string order, instance ids 1…N (0 is
+background); YOLO indices are 0…N−1 in the same order; COCO ids are the instance ids unless
+the source was COCO, whose own ids are kept.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import FormatError
+
+__all__ = ["LABELMAP_FILENAME", "LabelInfo", "LabelMap", "PoseTemplate", "stable_color"]
+
+LABELMAP_FILENAME = "labelmap.json"
+
+
+def stable_color(name: str) -> tuple[int, int, int]:
+    """A bright, distinct colour derived from the label's name alone: the same in every run."""
+    digest = hashlib.md5(name.encode("utf-8")).digest()
+    hue = int.from_bytes(digest[:2], "big") / 65536.0
+    saturation = 0.55 + digest[2] / 255.0 * 0.4
+    value = 0.75 + digest[3] / 255.0 * 0.25
+    r, g, b = colorsys.hsv_to_rgb(hue, saturation, value)
+    return (round(r * 255), round(g * 255), round(b * 255))
+
+
+def parse_color(value: Any) -> tuple[int, int, int] | None:
+    """``"#rrggbb"``, ``"rgb(r,g,b)"`` or ``[r, g, b]`` → an RGB tuple (None when absent or unreadable)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("#") and len(text) == 7:
+            try:
+                return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+            except ValueError:
+                return None
+        if text.startswith("rgb(") and text.endswith(")"):
+            parts = text[4:-1].split(",")
+            if len(parts) >= 3 and all(p.strip().isdigit() for p in parts[:3]):
+                return tuple(min(255, int(p)) for p in parts[:3])  # type: ignore[return-value]
+        return None
+    if isinstance(value, (list, tuple)) and len(value) >= 3 and all(isinstance(v, int) for v in value[:3]):
+        return (value[0], value[1], value[2])
+    return None
+
+
+@dataclass
+class PoseTemplate:
+    """A skeleton: keypoint names in order and the edges between them (by name)."""
+
+    id: str
+    name: str
+    order: list[str]
+    arcs: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "order": list(self.order), "arcs": [list(a) for a in self.arcs]}
+
+
+@dataclass
+class LabelInfo:
+    """Everything known about one label."""
+
+    name: str
+    instance_id: int
+    color: tuple[int, int, int]
+    coco_id: int | None = None
+    supercategory: str | None = None
+    extras: dict = field(default_factory=dict)  # a source's other per-label fields, written back
+
+    def to_json(self) -> dict:
+        red, green, blue = self.color
+        out: dict = {"name": self.name, "instance_id": self.instance_id, "color": f"#{red:02x}{green:02x}{blue:02x}"}
+        if self.coco_id is not None:
+            out["coco_id"] = self.coco_id
+        if self.supercategory is not None:
+            out["supercategory"] = self.supercategory
+        if self.extras:
+            out["extras"] = self.extras
+        return out
+
+
+class LabelMap:
+    """Ordered labels with their ids and colours, and the pose templates."""
+
+    def __init__(self, labels: Iterable[LabelInfo] = (), templates: Iterable[PoseTemplate] = ()) -> None:
+        self._labels: dict[str, LabelInfo] = {}
+        for info in labels:
+            self._labels[info.name] = info
+        self.templates: dict[str, PoseTemplate] = {t.id: t for t in templates}
+        #: Dataset-level extras a format wants back on a round trip (e.g. COCO info, licenses).
+        self.extras: dict[str, Any] = {}
+
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def from_names(cls, names: Iterable[str | None]) -> LabelMap:
+        """The Dataloop default: unique names sorted, instance ids 1…N, stable colours."""
+        unique = sorted({n for n in names if n is not None})
+        return cls(LabelInfo(name, i, stable_color(name)) for i, name in enumerate(unique, start=1))
+
+    def add(self, name: str, color: tuple[int, int, int] | None = None) -> LabelInfo:
+        """Make sure ``name`` is in the map (appended with the next instance id)."""
+        if name not in self._labels:
+            next_id = max((i.instance_id for i in self._labels.values()), default=0) + 1
+            self._labels[name] = LabelInfo(name, next_id, color or stable_color(name))
+        return self._labels[name]
+
+    def copy(self) -> LabelMap:
+        """An independent copy (writers add labels they meet without touching the caller's map)."""
+        import copy
+
+        return copy.deepcopy(self)
+
+    def keypoint_names(self) -> set[str]:
+        """Labels used as keypoints by some template."""
+        return {name for t in self.templates.values() for name in t.order}
+
+    def template_for(self, template_id: str | None, label: str | None = None) -> PoseTemplate | None:
+        if template_id is not None and template_id in self.templates:
+            return self.templates[template_id]
+        for template in self.templates.values():
+            if label is not None and template.name == label:
+                return template
+        return None
+
+    # -- lookups -------------------------------------------------------------------------------
+    def __contains__(self, name: object) -> bool:
+        return name in self._labels
+
+    def __iter__(self):
+        return iter(self._labels.values())
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __getitem__(self, name: str) -> LabelInfo:
+        return self._labels[name]
+
+    def get(self, name: str | None) -> LabelInfo | None:
+        return self._labels.get(name) if name is not None else None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._labels)
+
+    def color(self, name: str | None) -> tuple[int, int, int]:
+        info = self.get(name)
+        return info.color if info else stable_color(name or "")
+
+    def instance_map(self) -> dict[str, int]:
+        """``{label: instance id}`` as the SDK's ``dataset.instance_map``."""
+        return {name: info.instance_id for name, info in self._labels.items()}
+
+    def yolo_names(self) -> list[str]:
+        """Labels in YOLO class-index order (0-based, by instance id)."""
+        return [info.name for info in sorted(self._labels.values(), key=lambda i: i.instance_id)]
+
+    # -- files ---------------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        out: dict = {"format": "dlconvert-labelmap", "version": 1,
+                     "labels": [info.to_json() for info in self._labels.values()]}
+        if self.templates:
+            out["templates"] = [t.to_json() for t in self.templates.values()]
+        if self.extras:
+            out["extras"] = self.extras
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any, path: str | os.PathLike[str] | None = None) -> LabelMap:
+        if not isinstance(data, dict) or not isinstance(data.get("labels"), list):
+            raise FormatError("not a label map: expected an object with a 'labels' list", path=path)
+        if data.get("format") != "dlconvert-labelmap":
+            return cls.from_ontology(data, path=path)
+        labels = []
+        for i, raw in enumerate(data["labels"]):
+            if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+                raise FormatError("each label needs a 'name'", path=path, where=f"/labels/{i}")
+            instance_id = raw.get("instance_id", i + 1)
+            if not isinstance(instance_id, int) or isinstance(instance_id, bool) or instance_id < 1:
+                raise FormatError("instance_id must be a positive integer", path=path,
+                                  where=f"/labels/{i}/instance_id")
+            labels.append(LabelInfo(raw["name"], instance_id, parse_color(raw.get("color")) or
+                                    stable_color(raw["name"]), raw.get("coco_id"), raw.get("supercategory"),
+                                    raw.get("extras") if isinstance(raw.get("extras"), dict) else {}))
+        templates = [_template_from_json(t) for t in data.get("templates", []) if isinstance(t, dict)]
+        label_map = cls(labels, templates)
+        label_map.extras = data.get("extras") or {}
+        return label_map
+
+    @classmethod
+    def from_ontology(cls, ontology: dict, recipe: dict | None = None,
+                      path: str | os.PathLike[str] | None = None) -> LabelMap:
+        """From a Dataloop ontology (``labels`` or ``roots`` tree) and optionally its recipe's pose templates.
+
+        Nested labels flatten to ``parent.child``; instance ids follow the SDK's default
+        (sorted flattened tags, 1…N) unless the ontology carries its own ``instance_map``.
+        """
+        tree = ontology.get("labels") or ontology.get("roots") or []
+        if not isinstance(tree, list):
+            raise FormatError("ontology 'labels' must be a list", path=path, where="/labels")
+        colors: dict[str, tuple[int, int, int] | None] = {}
+        for node in tree:
+            _flatten(node, "", colors)
+        given = ontology.get("instance_map") or ontology.get("instanceMap")
+        ordered = sorted(colors)
+        labels = []
+        for i, name in enumerate(ordered, start=1):
+            instance_id = given.get(name, i) if isinstance(given, dict) else i
+            labels.append(LabelInfo(name, int(instance_id), colors[name] or stable_color(name)))
+        templates = []
+        system = ((recipe or {}).get("metadata") or {}).get("system") or {}
+        for raw in system.get("collectionTemplates") or []:
+            if isinstance(raw, dict):
+                templates.append(_template_from_json(raw))
+        return cls(labels, templates)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        from ._io import atomic_write
+        from ._json import dumps
+
+        atomic_write(path, dumps(self.to_json()))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LabelMap:
+        """Read ``labelmap.json``, a Dataloop ontology JSON, or a names file (one label per line)."""
+        from ._json import read_json_file
+
+        path = Path(path)
+        if path.suffix.lower() in (".txt", ".names"):
+            names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            return cls(LabelInfo(name, i, stable_color(name)) for i, name in enumerate(names, start=1))
+        data = read_json_file(path)
+        if isinstance(data, dict) and data.get("format") != "dlconvert-labelmap" and ("labels" in data or
+                                                                                       "roots" in data):
+            recipe_path = path.with_name("recipe.json")
+            recipe = read_json_file(recipe_path) if recipe_path.is_file() else None
+            return cls.from_ontology(data, recipe, path=path)
+        return cls.from_json(data, path=path)
+
+
+def _flatten(node: Any, prefix: str, out: dict) -> None:
+    """Collect ``{flattened tag: colour}`` from a ``labels`` node (``{tag, color, children}``)
+    or a ``roots`` node (``{value: {tag, color}, children}``)."""
+    if not isinstance(node, dict):
+        return
+    value = node["value"] if isinstance(node.get("value"), dict) else node
+    tag = value.get("tag")
+    if not isinstance(tag, str):
+        return
+    name = f"{prefix}.{tag}" if prefix else tag
+    out[name] = parse_color(value.get("color"))
+    for child in node.get("children") or []:
+        _flatten(child, name, out)
+
+
+def _template_from_json(raw: dict) -> PoseTemplate:
+    order = [str(n) for n in raw.get("order") or []]
+    arcs = [(str(a[0]), str(a[1])) for a in raw.get("arcs") or [] if isinstance(a, (list, tuple)) and len(a) == 2]
+    return PoseTemplate(str(raw.get("id")), str(raw.get("name") or raw.get("id")), order, arcs)
