@@ -30,4 +30,9 @@ class ConvertOptions:
     labels: LabelMap | None = None  # overrides the label map the reader found or built
     rle: str = "auto"  # COCO masks: "auto" (the source's form, else compressed), "compressed", "uncompressed"
     indent: bool = True  # pretty-print JSON outputs
+    yolo_task: str | None = None  # "detect", "segment", "pose", "obb"; None: the richest the data needs
+    precision: int = 6  # decimals of normalised YOLO coordinates
+    split: str = "train"  # YOLO split for items that name none
+    voc_origin: int = 1  # VOC bndbox convention: 1 = 1-based inclusive integers (VOC devkit), 0 = 0-based floats
+    images_mode: str = "none"  # put item images beside written labels: "none", "copy" or "link"
     extras: dict = field(default_factory=dict)
