@@ -14,6 +14,7 @@ interpolation). Unlike the SDK, a state with ``objectVisible: false`` is not the
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 from .errors import InvalidAnnotationError, json_pointer
@@ -406,8 +407,8 @@ class Annotation:
             metadata_out = metadata
         else:
             raise InvalidAnnotationError("annotation 'metadata' must be an object", where="/metadata")
-        system = metadata_out.get("system") or {}
-        if not isinstance(system, dict):
+        system = metadata_out.get("system", {})
+        if not isinstance(system, dict):  # [], "", null: every reader of metadata.system needs an object
             raise InvalidAnnotationError("'metadata.system' must be an object", where="/metadata/system")
         attributes = system.get("attributes")
         if attributes is not None and not isinstance(attributes, dict):
@@ -436,24 +437,29 @@ class Annotation:
 
     def _read_frames(self, type_: str) -> None:
         system = self.metadata.get("system", {})
-        start = system.get("frame", 0) or 0
-        if isinstance(start, bool) or not isinstance(start, (int, float)):
-            raise InvalidAnnotationError("'frame' must be a number", where="/metadata/system/frame")
-        start = int(start)
+        start = _frame_number(system.get("frame", 0) or 0, "'frame'", "/metadata/system/frame")
+        if system.get("endFrame") is not None:
+            _frame_number(system["endFrame"], "'endFrame'", "/metadata/system/endFrame")
+        for key in ("startTime", "endTime"):
+            if system.get(key) is not None:
+                _finite_number(system[key], f"{key!r}", json_pointer("metadata", "system", key))
         self.frames = {start: FrameAnnotation(self.annotation_definition, start,
                                               fixed=True, object_visible=system.get("objectVisible", True))}
-        snapshots = system.get("snapshots_") or []
+        snapshots = system.get("snapshots_")
+        if snapshots is None:
+            snapshots = []
         if not isinstance(snapshots, list):
             raise InvalidAnnotationError("'snapshots_' must be a list", where="/metadata/system/snapshots_")
         for i, snap in enumerate(snapshots):
             where = json_pointer("metadata", "system", "snapshots_", i)
             if not isinstance(snap, dict):
                 raise InvalidAnnotationError("a snapshot must be an object", where=where)
-            frame = snap.get("frame")
-            if isinstance(frame, bool) or not isinstance(frame, (int, float)):
-                raise InvalidAnnotationError("snapshot 'frame' must be a number", where=where + "/frame")
+            frame = _frame_number(snap.get("frame"), "snapshot 'frame'", where + "/frame")
+            for key in ("type", "label"):
+                if snap.get(key) is not None and not isinstance(snap[key], str):
+                    raise InvalidAnnotationError(f"snapshot {key!r} must be a string", where=where + "/" + key)
             named = snap.get("namedAttributes")
-            key = "data" if "data" in snap else "coordinates"
+            key = "coordinates" if ("coordinates" in snap and "data" not in snap) else "data"
             try:
                 definition = definition_from_json(
                     snap.get("type", type_), snap.get(key), snap.get("label", self.annotation_definition.label),
@@ -463,8 +469,8 @@ class Annotation:
                 )
             except InvalidAnnotationError as exc:
                 raise exc.at(where=where + json_pointer(key)) from None
-            self.frames[int(frame)] = FrameAnnotation(
-                definition, int(frame), fixed=snap.get("fixed", True),
+            self.frames[frame] = FrameAnnotation(
+                definition, frame, fixed=snap.get("fixed", True),
                 object_visible=snap.get("objectVisible", True), _raw=snap,
             )
 
@@ -475,14 +481,16 @@ class Annotation:
         _put(out, "type", definition.type)
         _put(out, "label", definition.label)
         key = "data" if ("data" in out and "coordinates" not in out) else "coordinates"
-        if definition.type != "class" or key in out:
-            _put(out, key, definition.to_coordinates())
+        if key in out or definition.type != "class":
+            coordinates = definition.to_coordinates()
+            if key in out or coordinates is not None:  # an unknown type read without coordinates gets none
+                _put(out, key, coordinates)
         if definition.description is not None or isinstance(out.get("description"), str):
             _put(out, "description", definition.description)
         if self.v1_attributes is not None and ("attributes" in out or self.v1_attributes):
             _put(out, "attributes", self.v1_attributes)
         metadata = self._metadata_json()
-        if metadata or "metadata" in out:
+        if metadata or out.get("metadata") is not None:  # "metadata": null stays null unless filled
             out["metadata"] = metadata
         return out
 
@@ -512,13 +520,18 @@ class Annotation:
             raw = state._raw or {}
             snap = dict(raw)
             definition = state.annotation_definition
+            # A snapshot read from a file keeps its own layout; a new one gets the SDK's full layout
+            # (the SDK's reader needs 'label' and reads a missing 'fixed' as false).
+            top = self.annotation_definition
             _put(snap, "frame", frame_num)
-            _put(snap, "fixed", state.fixed, absent=True)
-            _put(snap, "label", definition.label, absent=self.annotation_definition.label)
-            _put(snap, "type", definition.type, absent=self.annotation_definition.type)
-            _put(snap, "objectVisible", state.object_visible, absent=True)
+            _put(snap, "fixed", state.fixed, absent=True if raw else _MISSING)
+            _put(snap, "label", definition.label, absent=top.label if raw else _MISSING)
+            _put(snap, "type", definition.type, absent=top.type if raw else _MISSING)
+            _put(snap, "objectVisible", state.object_visible, absent=True if raw else _MISSING)
             key = "coordinates" if ("coordinates" in snap and "data" not in snap) else "data"
-            _put(snap, key, definition.to_coordinates())
+            coordinates = definition.to_coordinates()
+            if key in snap or not raw or coordinates is not None:
+                _put(snap, key, coordinates)
             _put(snap, "namedAttributes", definition.attributes, absent={} if raw else _MISSING)
             if definition.description is not None or isinstance(snap.get("description"), str):
                 _put(snap, "description", definition.description)
@@ -538,6 +551,22 @@ class Annotation:
     def __repr__(self) -> str:
         frames = f" frames={len(self.frames)}" if self.frames is not None else ""
         return f"<Annotation id={self.id!r} type={self.type!r} label={self.label!r}{frames}>"
+
+
+def _finite_number(value: Any, name: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidAnnotationError(f"{name} must be a number", where=where)
+    if not math.isfinite(value):
+        raise InvalidAnnotationError(f"{name} must be a finite number, got {value}", where=where)
+    return value
+
+
+def _frame_number(value: Any, name: str, where: str) -> int:
+    """A frame index: a whole, finite number (``5`` or ``5.0``), as an int."""
+    value = _finite_number(value, name, where)
+    if value != int(value):
+        raise InvalidAnnotationError(f"{name} must be a whole number, got {value}", where=where)
+    return int(value)
 
 
 def _fresh_json(type_: str) -> dict:

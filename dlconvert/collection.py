@@ -7,6 +7,7 @@ annotations works too. Everything not modelled is kept and written back unchange
 
 from __future__ import annotations
 
+import math
 import mimetypes
 import os
 import posixpath
@@ -206,7 +207,8 @@ class AnnotationCollection:
         return collection
 
     def _read_item_fields(self, data: dict, path: Any) -> None:
-        metadata = data.get("metadata", data.get("itemMetadata"))
+        metadata_key = "metadata" if "metadata" in data else "itemMetadata"
+        metadata = data.get(metadata_key)
         metadata = metadata if isinstance(metadata, dict) else {}
         system = metadata.get("system") if isinstance(metadata.get("system"), dict) else {}
         self.item_id = self.item_id or data.get("id", data.get("_id"))
@@ -216,10 +218,14 @@ class AnnotationCollection:
         self.mimetype = self.mimetype or _text(system.get("mimetype")) or (
             mimetypes.guess_type(self.filename)[0] if self.filename else None)
         ffmpeg = system.get("ffmpeg") if isinstance(system.get("ffmpeg"), dict) else {}
-        self.width = self.width or _size(system.get("width", ffmpeg.get("width")), "width", path)
-        self.height = self.height or _size(system.get("height", ffmpeg.get("height")), "height", path)
+        for key in ("width", "height"):
+            # The error names where the value was: metadata.system, else its ffprobe stream info.
+            place = (metadata_key, "system") if key in system else (metadata_key, "system", "ffmpeg")
+            value = system.get(key, ffmpeg.get(key))
+            setattr(self, key, getattr(self, key) or _size(value, key, path, json_pointer(*place, key)))
         fps = metadata.get("fps", system.get("fps"))
-        if self.fps is None and isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0:
+        if (self.fps is None and isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0
+                and math.isfinite(fps)):
             self.fps = float(fps)
         exif = system.get("exif") if isinstance(system.get("exif"), dict) else {}
         orientation = exif.get("Orientation")
@@ -291,10 +297,10 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _size(value: Any, key: str, path: Any) -> int | None:
+def _size(value: Any, key: str, path: Any, where: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise InvalidAnnotationError(f"item {key} must be a non-negative number, got {value!r}", path=path,
-                                     where=f"/metadata/system/{key}")
+                                     where=where)
     return int(value)

@@ -37,7 +37,12 @@ def check_collection(collection: AnnotationCollection, path: str | None = None) 
     known = set(ids)
     for index, annotation in enumerate(collection):
         where = json_pointer("annotations", index)
-        for message in annotation.annotation_definition.problems():
+        try:
+            messages = annotation.annotation_definition.problems()
+        except DlconvertError as exc:  # a mask is decoded only now: a corrupt PNG shows up here
+            found.append(Problem("error", path, where + "/coordinates" + (exc.where or ""), exc.message))
+            messages = []
+        for message in messages:
             found.append(Problem("warning", path, where, message))
         if annotation.id and ids[annotation.id] > 1:
             count = ids[annotation.id]

@@ -1,0 +1,515 @@
+"""Pascal VOC: one XML file per image, optional segmentation PNGs.
+
+Layout (read and written)::
+
+    root/
+    ├── Annotations/<remote dir>/<stem>.xml
+    ├── ImageSets/Main/<split>.txt              image stems, one per line
+    ├── SegmentationClass/<stem>.png            palette PNG: pixel = class index (0 background, 255 void)
+    ├── SegmentationObject/<stem>.png           palette PNG: pixel = object number in the XML (1, 2, …)
+    ├── JPEGImages/                             images (read for sizes when <size> is missing)
+    └── labelmap.txt                            Datumaro-style ``name:r,g,b::`` lines (class order)
+
+A folder of XML files without this layout is read too (e.g. Roboflow's ``train/*.xml``).
+
+``<bndbox>`` convention (``voc_origin``): 1 (default) is the VOC devkit's — 1-based, inclusive
+pixel indices, so a box over pixels 0…9 (continuous 0…10) is ``xmin=1 … xmax=10``; reading
+subtracts 1 from xmin/ymin only, as detectron2 does. 0 is for tools that write 0-based
+continuous values (globox, Datumaro). Integral values are written as integers, others as the
+shortest exact decimal (never rounded away).
+
+Per object: ``name`` → label; ``pose``, ``truncated``, ``difficult``, ``occluded`` and other
+simple tags, plus CVAT's ``<attributes><attribute><name/><value/></attribute></attributes>``,
+→ v2 attributes (``0``/``1`` of truncated/difficult/occluded as integers); nested elements
+(``<part>``, ``<actions>``, ``<point>``) and unknown document-level elements are kept verbatim
+(``metadata.user.voc``) and written back. With segmentation PNGs, each object's mask becomes a
+Segmentation sharing the box's object id; a class PNG without object PNG gives one
+Segmentation per class.
+
+Writing: boxes (axis-aligned; a rotated box as the box around its corners, approximated);
+polygons, masks and ellipses as objects with their bounds plus their pixels in both PNGs
+(``segmented`` 1). Not representable, so skipped and reported: points, polylines, cubes, poses,
+classifications, subtitles.
+
+Untrusted input: XML is parsed with entities, DTDs and network access off (no XXE, no billion
+laughs), and written with lxml (escaped), never string templates; nothing is ``eval``-ed.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._io import atomic_write, safe_join
+from ..annotation import Annotation
+from ..collection import AnnotationCollection
+from ..errors import DlconvertError, FormatError
+from ..geometry import Box, Segmentation
+from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, parse_color, stable_color
+from . import FormatSpec
+
+if TYPE_CHECKING:
+    from ..dataset import ConvertOptions, Dataset
+    from ..report import ConversionReport
+
+__all__ = ["FORMAT", "VOC_CLASSES", "read", "voc_colormap", "write"]
+
+VOC_CLASSES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
+               "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
+               "tvmonitor")
+_FLAG_TAGS = ("truncated", "difficult", "occluded")
+_OBJECT_TAGS = ("name", "pose", "truncated", "difficult", "occluded", "bndbox", "attributes")
+_DOCUMENT_TAGS = ("folder", "filename", "path", "source", "size", "segmented", "object")
+_VOID = 255
+
+
+def voc_colormap(n: int = 256) -> np.ndarray:
+    """The VOC devkit's palette: ``(n, 3)`` uint8, entry i the colour of class i (bit-interleaved)."""
+    cmap = np.zeros((n, 3), dtype=np.uint8)
+    for i in range(n):
+        r = g = b = 0
+        c = i
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        cmap[i] = (r, g, b)
+    return cmap
+
+
+# ==== reading ======================================================================================
+def _parser():
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                           huge_tree=False, remove_comments=True)
+
+
+def parse_xml(path: Path):
+    """Parse untrusted XML safely; a DOCTYPE with entities is refused outright."""
+    from lxml import etree
+
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise FormatError("expected an XML file, found a directory", path=path) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read file: {exc.strerror}", path=path) from None
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        line = exc.position[0] if exc.position else None
+        raise FormatError(f"invalid XML: {exc.msg}", path=path, where=f"line {line}" if line else None) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or b"<!ENTITY" in data[:65536]:
+        raise FormatError("XML with a DTD or entity declarations is refused (entities are never expanded)",
+                          path=path, where="line 1")
+    return root
+
+
+def _text(element, tag: str) -> str | None:
+    child = element.find(tag)
+    if child is None or child.text is None:
+        return None
+    return child.text.strip()
+
+
+def _number(element, tag: str, path: Path, where: str) -> float:
+    text = _text(element, tag)
+    if text is None:
+        raise FormatError(f"<{tag}> is missing", path=path, where=where)
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormatError(f"<{tag}> is not a number: {text!r}", path=path, where=where) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise FormatError(f"<{tag}> is not finite", path=path, where=where)
+    return value
+
+
+def _where(element) -> str:
+    return f"line {element.sourceline}" if element.sourceline else element.tag
+
+
+def _find_layout(src: Path) -> tuple[Path, list[Path]]:
+    """The dataset root and its XML files (sorted)."""
+    if src.is_file():
+        return src.parent, [src]
+    annotations = src / "Annotations"
+    folder = annotations if annotations.is_dir() else src
+    files = sorted((p for p in folder.rglob("*.xml") if not p.name.startswith(".")),
+                   key=lambda p: p.relative_to(folder).as_posix())
+    return src, files
+
+
+def _read_labelmap(root: Path) -> LabelMap | None:
+    """``labelmap.json`` or Datumaro's ``labelmap.txt`` (``name:r,g,b:parts:actions``) in class order."""
+    if (root / LABELMAP_FILENAME).is_file():
+        return LabelMap.load(root / LABELMAP_FILENAME)
+    path = root / "labelmap.txt"
+    if not path.is_file():
+        return None
+    labels = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, rest = line.partition(":")
+        color = parse_color([int(v) for v in rest.split(":")[0].split(",")]) if rest.split(":")[0] else None
+        if name == "background":
+            continue
+        labels.append(LabelInfo(name, len(labels) + 1, color or stable_color(name)))
+    return LabelMap(labels)
+
+
+def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
+    """Read a VOC folder (or one XML file) lazily, one item per XML file."""
+    from ..dataset import Dataset
+
+    root, files = _find_layout(src)
+    label_map = options.labels or _read_labelmap(root)
+    class_names = label_map.names if label_map is not None else list(VOC_CLASSES[1:])
+    xml_root = root / "Annotations" if (root / "Annotations").is_dir() else root
+
+    def items() -> Iterator[AnnotationCollection]:
+        for path in files:
+            try:
+                yield _read_file(path, xml_root, root, class_names, options.voc_origin, report)
+            except DlconvertError as exc:
+                report.failed(exc.at(path=path), code="voc.invalid-file")
+
+    images = root / "JPEGImages" if (root / "JPEGImages").is_dir() else root
+    return Dataset(items(), labels=label_map, images_root=options.images or images, total=len(files))
+
+
+def _read_file(path: Path, xml_root: Path, root: Path, class_names: list[str], origin: int,
+               report: ConversionReport) -> AnnotationCollection:
+    from lxml import etree
+
+    document = parse_xml(path)
+    if document.tag != "annotation":
+        raise FormatError(f"the root element is <{document.tag}>, not <annotation>", path=path, where="line 1")
+    relative = path.relative_to(xml_root).with_suffix("").as_posix()
+    filename_text = _text(document, "filename")
+    directory = posixpath.dirname(relative)
+    name = filename_text or posixpath.basename(relative) + ".jpg"
+    filename = "/" + posixpath.join(directory, name) if directory else "/" + name
+    size = document.find("size")
+    width = height = depth = None
+    if size is not None:
+        width = _size_value(size, "width", path)
+        height = _size_value(size, "height", path)
+        depth = _size_value(size, "depth", path)
+    voc_meta: dict[str, Any] = {"folder": _text(document, "folder")}
+    for key in ("path", "segmented"):
+        if document.find(key) is not None:
+            voc_meta[key] = _text(document, key) or ""
+    if depth is not None:
+        voc_meta["depth"] = depth
+    extra = [etree.tostring(child, encoding="unicode").strip() for child in document
+             if child.tag not in _DOCUMENT_TAGS and isinstance(child.tag, str)]
+    if document.find("source") is not None:
+        extra.insert(0, etree.tostring(document.find("source"), encoding="unicode").strip())
+    if extra:
+        voc_meta["extra_xml"] = extra
+    item_json = {"id": None, "filename": filename, "name": posixpath.basename(filename),
+                 "dir": posixpath.dirname(filename) or "/", "type": "file",
+                 "metadata": {"system": {"mimetype": mimetypes.guess_type(filename)[0] or "image/jpeg",
+                                         "width": width, "height": height},
+                              "user": {"voc": voc_meta}},
+                 "annotations": []}
+    collection = AnnotationCollection(_item_json=item_json)
+    collection._read_item_fields(item_json, path)
+    boxes: list[Annotation] = []
+    for index, element in enumerate(document.iter("object")):
+        try:
+            annotation = _read_object(element, path, origin)
+        except FormatError as exc:
+            report.bad_record(exc, code="voc.invalid-object", annotation_type="box", item=filename)
+            continue
+        annotation.object_id = index + 1
+        boxes.append(annotation)
+    collection.annotations.extend(boxes)
+    stem = relative
+    masks = _read_masks(root, stem, boxes, class_names, path)
+    collection.annotations.extend(masks)
+    collection._count_read = len(collection.annotations)
+    return collection
+
+
+def _size_value(size, tag: str, path: Path) -> int | None:
+    text = _text(size, tag)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormatError(f"<size><{tag}> is not a number: {text!r}", path=path, where=_where(size)) from None
+    if value < 0 or value != int(value):
+        raise FormatError(f"<size><{tag}> must be a non-negative integer", path=path, where=_where(size))
+    return int(value) or None
+
+
+def _read_object(element, path: Path, origin: int) -> Annotation:
+    from lxml import etree
+
+    where = _where(element)
+    label = _text(element, "name")
+    if not label:
+        raise FormatError("<object> has no <name>", path=path, where=where)
+    bndbox = element.find("bndbox")
+    if bndbox is None:
+        raise FormatError("<object> has no <bndbox>", path=path, where=where)
+    bwhere = _where(bndbox)
+    xmin, ymin, xmax, ymax = (_number(bndbox, tag, path, bwhere) for tag in ("xmin", "ymin", "xmax", "ymax"))
+    attributes: dict[str, Any] = {}
+    extra: list[str] = []
+    for child in element:
+        if not isinstance(child.tag, str) or child.tag in ("name", "bndbox"):
+            continue
+        if child.tag == "attributes":
+            for attribute in child.iter("attribute"):
+                key, value = _text(attribute, "name"), _text(attribute, "value")
+                if key:
+                    attributes[key] = value if value is not None else ""
+        elif len(child) == 0:
+            text = (child.text or "").strip()
+            attributes[child.tag] = int(text) if child.tag in _FLAG_TAGS and text in ("0", "1") else text
+        else:
+            extra.append(etree.tostring(child, encoding="unicode").strip())
+    metadata: dict = {"system": {}, "user": {"voc": {"extra_xml": extra}} if extra else {}}
+    shift = 1 if origin == 1 else 0  # 1-based inclusive indices → continuous pixel edges
+    box = Box(left=xmin - shift, top=ymin - shift, right=xmax, bottom=ymax, label=label, attributes=attributes)
+    return Annotation.new(annotation_definition=box, automated=False, metadata=metadata)
+
+
+def _read_masks(root: Path, stem: str, boxes: list[Annotation], class_names: list[str],
+                path: Path) -> list[Annotation]:
+
+    out: list[Annotation] = []
+    object_png = root / "SegmentationObject" / f"{stem}.png"
+    class_png = root / "SegmentationClass" / f"{stem}.png"
+    if object_png.is_file() and boxes:
+        indices = _index_png(object_png)
+        for number, box in enumerate(boxes, start=1):
+            mask = indices == number
+            if mask.any():
+                segmentation = Segmentation(geo=mask, label=box.annotation_definition.label,
+                                            attributes=dict(box.attributes))
+                annotation = Annotation.new(annotation_definition=segmentation, automated=False)
+                annotation.object_id = box.object_id
+                out.append(annotation)
+    elif class_png.is_file():
+        indices = _index_png(class_png)
+        for value in sorted(int(v) for v in np.unique(indices)):
+            if value in (0, _VOID):
+                continue
+            if value > len(class_names):
+                raise FormatError(f"class index {value} is past the {len(class_names)} known classes",
+                                  path=class_png)
+            segmentation = Segmentation(geo=indices == value, label=class_names[value - 1])
+            out.append(Annotation.new(annotation_definition=segmentation, automated=False))
+    return out
+
+
+def _index_png(path: Path) -> np.ndarray:
+    """Pixel indices of a VOC mask: palette/grey PNGs as stored, RGB PNGs through the VOC colour map."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.mode in ("P", "L"):
+            return np.asarray(image)
+        rgb = np.asarray(image.convert("RGB")).astype(np.int32)
+    keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    cmap = voc_colormap().astype(np.int32)
+    lookup = {int((r << 16) | (g << 8) | b): i for i, (r, g, b) in enumerate(cmap)}
+    values, inverse = np.unique(keys, return_inverse=True)
+    try:
+        mapped = np.array([lookup[int(v)] for v in values], dtype=np.uint8)
+    except KeyError as exc:
+        colour = int(exc.args[0])
+        raise FormatError(f"colour {(colour >> 16, (colour >> 8) & 255, colour & 255)} is not in the VOC colour map",
+                          path=path) from None
+    return mapped[inverse].reshape(keys.shape)
+
+
+# ==== writing ======================================================================================
+def _format(value: float) -> str:
+    """Integral values as integers, others as the shortest exact decimal."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
+    """Write ``Annotations/``, ``ImageSets/Main/<split>.txt``, segmentation PNGs and the label maps."""
+    label_map = (options.labels or dataset.labels)
+    label_map = label_map.copy() if label_map is not None else LabelMap()
+    written: list[Path] = []
+    stems: list[str] = []
+    for collection in dataset.items:
+        if collection.is_video or collection.is_audio:
+            for annotation in collection:
+                report.skip(annotation, "voc.not-an-image", "VOC holds images only", collection.filename)
+            continue
+        stem = (collection.filename or collection.name or f"item_{len(stems)}").lstrip("/")
+        stem = posixpath.splitext(stem)[0]
+        written.extend(_write_item(collection, dst, stem, label_map, options, report))
+        stems.append(stem)
+        report.items_out += 1
+    split = dst / "ImageSets" / "Main" / f"{options.split}.txt"
+    atomic_write(split, "".join(f"{s}\n" for s in stems).encode("utf-8"))
+    label_map.save(dst / LABELMAP_FILENAME)
+    lines = ["# label:color_rgb:parts:actions", "background:0,0,0::"]
+    lines.extend(f"{info.name}:{','.join(str(c) for c in info.color)}::" for info in
+                 sorted(label_map, key=lambda i: i.instance_id))
+    atomic_write(dst / "labelmap.txt", ("\n".join(lines) + "\n").encode("utf-8"))
+    return [*written, split, dst / LABELMAP_FILENAME, dst / "labelmap.txt"]
+
+
+def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_map: LabelMap,
+                options: ConvertOptions, report: ConversionReport) -> list[Path]:
+    from lxml import etree
+
+    item = collection.filename
+    width, height = collection.display_size
+    voc_meta = ((collection._item_json or {}).get("metadata") or {}).get("user", {}).get("voc") or {}
+    document = etree.Element("annotation")
+    folder = voc_meta.get("folder")
+    etree.SubElement(document, "folder").text = folder if folder is not None else posixpath.basename(
+        posixpath.dirname(item or ""))
+    etree.SubElement(document, "filename").text = posixpath.basename(item or stem)
+    if "path" in voc_meta:
+        etree.SubElement(document, "path").text = voc_meta["path"]
+    extra_xml = list(voc_meta.get("extra_xml") or [])
+    source = next((x for x in extra_xml if x.startswith("<source")), None)
+    if source is not None:
+        document.append(etree.fromstring(source, _parser()))
+        extra_xml.remove(source)
+    else:
+        etree.SubElement(etree.SubElement(document, "source"), "database").text = "Unknown"
+    size = etree.SubElement(document, "size")
+    etree.SubElement(size, "width").text = str(width or 0)
+    etree.SubElement(size, "height").text = str(height or 0)
+    etree.SubElement(size, "depth").text = str(voc_meta.get("depth", 3))
+    segmented = etree.SubElement(document, "segmented")
+    instance_masks: list[tuple[int, np.ndarray, str]] = []
+    boxes_by_object = {a.object_id: a for a in collection if a.type == "box" and a.object_id is not None}
+    number = 0
+    for annotation in collection:
+        definition = annotation.annotation_definition
+        kind = definition.type
+        if kind == "binary" and annotation.object_id in boxes_by_object:
+            continue  # the mask of a box's object: drawn with that object below
+        if kind not in ("box", "segment", "binary", "ellipse"):
+            report.skip(annotation, "voc.unsupported-type", f"VOC cannot hold a {kind!r} annotation", item)
+            continue
+        problems = definition.problems()
+        if problems:
+            report.skip(annotation, "voc.invalid-geometry", problems[0], item)
+            continue
+        label = definition.label or "unlabeled"
+        label_map.add(label)
+        number += 1
+        _write_object(document, annotation, options.voc_origin)
+        if kind == "box" and definition.is_rotated:
+            report.approximate(annotation, "voc.rotated-box-as-bounds",
+                               "VOC boxes are axis-aligned: the box around the rotated corners is written", item)
+        report.wrote(annotation)
+        mask = _object_mask(annotation, collection, width, height)
+        if mask is not None:
+            instance_masks.append((number, mask, label))
+            partner = next((a for a in collection if a.type == "binary" and a.object_id is not None
+                            and a.object_id == annotation.object_id and a is not annotation), None)
+            if partner is not None:
+                report.wrote(partner)
+        for fragment in (annotation.metadata.get("user") or {}).get("voc", {}).get("extra_xml") or []:
+            document.findall("object")[-1].append(etree.fromstring(fragment, _parser()))
+    for fragment in extra_xml:
+        document.append(etree.fromstring(fragment, _parser()))
+    segmented.text = "1" if instance_masks else "0"
+    outputs = []
+    target = safe_join(dst / "Annotations", stem + ".xml")
+    atomic_write(target, etree.tostring(document, pretty_print=True, xml_declaration=False, encoding="unicode")
+                 .encode("utf-8"))
+    outputs.append(target)
+    if instance_masks and width and height:
+        outputs.extend(_write_masks(dst, stem, instance_masks, label_map, (height, width)))
+    return outputs
+
+
+def _write_object(document, annotation: Annotation, origin: int) -> None:
+    from lxml import etree
+
+    definition = annotation.annotation_definition
+    element = etree.SubElement(document, "object")
+    etree.SubElement(element, "name").text = definition.label or "unlabeled"
+    attributes = dict(definition.attributes)
+    for tag in ("pose", "truncated", "difficult", "occluded"):
+        if tag in attributes:
+            etree.SubElement(element, tag).text = str(attributes.pop(tag))
+    left, top, right, bottom = definition.bounds()
+    bndbox = etree.SubElement(element, "bndbox")
+    shift = 1 if origin == 1 else 0
+    for tag, value in (("xmin", left + shift), ("ymin", top + shift), ("xmax", right), ("ymax", bottom)):
+        etree.SubElement(bndbox, tag).text = _format(value)
+    if attributes:
+        holder = etree.SubElement(element, "attributes")
+        for key, value in attributes.items():
+            attribute = etree.SubElement(holder, "attribute")
+            etree.SubElement(attribute, "name").text = str(key)
+            etree.SubElement(attribute, "value").text = "" if value is None else str(value)
+
+
+def _object_mask(annotation: Annotation, collection: AnnotationCollection, width, height) -> np.ndarray | None:
+    definition = annotation.annotation_definition
+    if not (width and height):
+        return None
+    if definition.type == "binary":
+        return definition.geo if definition.geo.shape == (height, width) else None
+    if definition.type == "segment":
+        return Segmentation.from_polygon(definition, shape=(height, width)).geo
+    if definition.type == "ellipse":
+        return Segmentation.from_polygon(definition.to_polygon_points(), shape=(height, width)).geo
+    if definition.type == "box" and annotation.object_id is not None:
+        partner = next((a for a in collection if a.type == "binary" and a.object_id == annotation.object_id), None)
+        if partner is not None and partner.annotation_definition.geo.shape == (height, width):
+            return partner.annotation_definition.geo
+    return None
+
+
+def _write_masks(dst: Path, stem: str, masks, label_map: LabelMap, shape) -> list[Path]:
+    """SegmentationClass (class index = instance id) and SegmentationObject (object number) PNGs."""
+    import io
+
+    from PIL import Image
+
+    palette = voc_colormap().reshape(-1).tolist()
+    classes = np.zeros(shape, dtype=np.uint8)
+    objects = np.zeros(shape, dtype=np.uint8)
+    for number, mask, label in masks:  # later objects on top, as drawn
+        classes[mask] = min(label_map[label].instance_id, 254)
+        objects[mask] = min(number, 254)
+    outputs = []
+    for folder, array in (("SegmentationClass", classes), ("SegmentationObject", objects)):
+        image = Image.fromarray(array, mode="P")
+        image.putpalette(palette)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=False)
+        target = safe_join(dst / folder, stem + ".png")
+        atomic_write(target, buffer.getvalue())
+        outputs.append(target)
+    return outputs
+
+
+FORMAT = FormatSpec(
+    name="voc",
+    summary="Pascal VOC XML per image (boxes, attributes) with SegmentationClass/SegmentationObject PNGs",
+    holds=frozenset({"box", "segment", "binary"}),
+    approximates={"box (rotated)": "its bounds", "ellipse": "bounds + mask", "segment": "bounds + mask"},
+    read=read,
+    write=write,
+)
