@@ -538,6 +538,20 @@ class Annotation:
             snapshots.append(snap)
         return snapshots
 
+    # -- pictures -------------------------------------------------------------------------------
+    def show(self, image=None, thickness: int | None = None, with_text: bool = False, height: int | None = None,
+             width: int | None = None, annotation_format: Any = "mask", label_instance_dict: dict | None = None,
+             color=None, alpha: float | None = None, frame_num: int | None = None):
+        """Draw this one annotation (the SDK's arguments); see ``AnnotationCollection.show``."""
+        from .collection import AnnotationCollection
+
+        single = AnnotationCollection(annotations=[self], width=width, height=height)
+        if height is None and width is None and image is not None:
+            single.height, single.width = image.shape[:2]
+        return single.show(image=image, thickness=thickness, with_text=with_text, height=height, width=width,
+                           annotation_format=annotation_format, label_instance_dict=label_instance_dict,
+                           color=color, alpha=alpha, frame_num=frame_num)
+
     # -- comparison -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Annotation):

@@ -177,6 +177,52 @@ def verify(src: Path, from_format: str, via_format: str, images: Path | None, la
 
 
 @main.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
+@_format_option("--from", "from_format", "Format of SRC.")
+@click.option("--view", "views", multiple=True, default=("mask",), show_default=True,
+              type=click.Choice(["mask", "instance", "object_id", "overlay"]),
+              help="Picture(s) to render (repeatable).")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of the images (needed for overlays when they are not beside the annotations).")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--frame", "frame_num", type=click.IntRange(min=0), default=None, help="Frame of video items.")
+@click.option("--alpha", type=click.FloatRange(0, 1), default=None, help="Fill opacity (overlay default 0.4).")
+@click.option("--thickness", type=int, default=None, help="Outline width; -1 fills (the default for masks).")
+@click.option("--with-text", is_flag=True, help="Write label names on the pictures (never on id pictures).")
+@click.option("--sheet", is_flag=True, help="Also write sheet.png, a contact sheet of every item.")
+@click.option("--overwrite", is_flag=True, help="Replace DST if it is not empty.")
+def render(src: Path, dst: Path, from_format: str, views: tuple[str, ...], images: Path | None, labels: Path | None,
+           frame_num: int | None, alpha: float | None, thickness: int | None, with_text: bool, sheet: bool,
+           overwrite: bool) -> None:
+    """Render SRC as pictures in the Dataloop export layout (mask/, instance/, object_id/, img_mask/)."""
+    from ._io import atomic_write
+    from .formats import get_format
+    from .labels import LabelMap
+    from .render import contact_sheet, encode_picture, render_dataset
+    from .report import ConversionReport
+
+    options = _options(images, labels)
+    reader = get_format(from_format).read
+    dataset = reader(src, options, ConversionReport())
+    label_map = options.labels or dataset.labels
+    if label_map is None:  # one pass for the labels, so every item gets the same ids and colours
+        label_map = LabelMap.from_names(a.annotation_definition.label for c in dataset.items for a in c)
+        dataset = reader(src, options, ConversionReport())
+    _prepare_output(dst, overwrite)
+    counts = render_dataset(dataset.items, dst, views, images_root=options.images or dataset.images_root,
+                            label_map=label_map, frame_num=frame_num, alpha=alpha, thickness=thickness,
+                            with_text=with_text, progress=_progress("rendering"))
+    label_map.save(dst / "labelmap.json")
+    if sheet:
+        items = reader(src, options, ConversionReport()).items
+        picture = contact_sheet(items, images_root=options.images or dataset.images_root, label_map=label_map,
+                                frame_num=frame_num)
+        atomic_write(dst / "sheet.png", encode_picture(picture)[0])
+    click.echo(f"{counts['pictures']} pictures of {counts['items']} items written to {dst}", err=True)
+
+
+@main.command()
 def formats() -> None:
     """List the formats with what each can hold."""
     from .formats import list_formats

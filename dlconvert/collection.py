@@ -161,6 +161,72 @@ class AnnotationCollection:
             return None
         return min(a.start_frame for a in timed), max(a.end_frame for a in timed)
 
+    # -- pictures ------------------------------------------------------------------------------
+    def show(self, image=None, thickness: int | None = None, with_text: bool = False, height: int | None = None,
+             width: int | None = None, annotation_format: Any = "mask", label_instance_dict: dict | None = None,
+             color=None, alpha: float | None = None, frame_num: int | None = None, label_map=None):
+        """Draw the item as the SDK's ``show`` does (same arguments); returns the numpy picture.
+
+        ``annotation_format`` is a :class:`~dlconvert.render.ViewAnnotationOptions` (``mask``,
+        ``instance``, ``object_id``, ``img_mask``); id views are exact, filled, and as wide as
+        their largest id needs (see ``dlconvert.render.views``).
+        """
+        from .render import render
+
+        return render(self, annotation_format, image=image, label_map=label_map,
+                      label_instance_dict=label_instance_dict, thickness=thickness, alpha=alpha,
+                      with_text=with_text, frame_num=frame_num, height=height, width=width, color=color).image
+
+    def download(self, filepath: str | os.PathLike[str], annotation_format: Any = "mask", **show_options: Any):
+        """Write the picture of :meth:`show` (PNG; a 32-bit TIFF for ids past 65,535), or JSON/VTT."""
+        from pathlib import Path
+
+        from .render.files import write_picture
+        from .render.views import ViewAnnotationOptions, as_view, render
+
+        view = as_view(annotation_format)
+        path = Path(filepath)
+        if view is ViewAnnotationOptions.JSON:
+            from ._io import atomic_write
+            from ._json import dumps
+
+            atomic_write(path, dumps(self.to_json()))
+            return path
+        if view is ViewAnnotationOptions.VTT:
+            from ._io import atomic_write
+            from .formats.vtt import vtt_text
+
+            atomic_write(path, vtt_text(self).encode("utf-8"))
+            return path
+        return write_picture(render(self, view, **show_options), path, view)
+
+    @classmethod
+    def from_instance_mask(cls, mask, instance_map: dict, *, filename: str | None = None,
+                           colors: bool = False) -> AnnotationCollection:
+        """Segmentations from a rendered picture: one per value of an INSTANCE/OBJECT_ID mask.
+
+        ``instance_map`` maps label → pixel value (for an RGB semantic mask with ``colors=True``,
+        label → ``(r, g, b)``); pixels of unknown values are left out. On an OBJECT_ID mask,
+        pass ``{label: object id}``; each Segmentation then carries that object id.
+        """
+        import numpy as np
+
+        from .geometry import Segmentation
+
+        picture = np.asarray(mask)
+        height, width = picture.shape[:2]
+        collection = cls(filename=filename, width=width, height=height)
+        for label, value in instance_map.items():
+            if colors:
+                selected = np.all(picture[:, :, :3] == np.asarray(value[:3], dtype=picture.dtype), axis=2)
+            else:
+                selected = picture == value
+            if selected.any():
+                definition = Segmentation(geo=selected, label=label,
+                                          color=tuple(int(v) for v in value[:3]) if colors else None)
+                collection.add(definition, object_id=None if colors else int(value))
+        return collection
+
     # -- JSON ----------------------------------------------------------------------------------
     @classmethod
     def from_json(

@@ -206,7 +206,8 @@ def _write_atomically(write, dataset: Dataset, dst: Path, options: ConvertOption
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return [dst / Path(p).relative_to(staging) for p in outputs]
+    staged = staging.resolve()
+    return [dst / Path(p).resolve().relative_to(staged) for p in outputs]
 
 
 def _save_source(annotations: Any, from_format: str, src: Path) -> None:

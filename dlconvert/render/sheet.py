@@ -1,0 +1,56 @@
+"""Contact sheets: many items' overlays in one picture, each tile captioned with its file name."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from ..collection import AnnotationCollection
+from ..labels import LabelMap
+from .views import ViewAnnotationOptions, render
+
+__all__ = ["contact_sheet"]
+
+_CAPTION = 18
+
+
+def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: Path | None = None,
+                  label_map: LabelMap | None = None, columns: int = 4, tile: int = 256,
+                  view=ViewAnnotationOptions.ANNOTATION_ON_IMAGE, frame_num: int | None = None) -> np.ndarray:
+    """One RGB picture: a grid of ``tile``-pixel renders of ``items`` (audio items are left out)."""
+    import cv2
+
+    from .files import item_picture
+
+    tiles = []
+    for collection in items:
+        if collection.is_audio:
+            continue
+        image = item_picture(collection, images_root, frame_num)
+        picture = render(collection, view, image=image, label_map=label_map, frame_num=frame_num).image
+        if picture.ndim == 2:  # id views: spread the ids over grey levels to be seen
+            peak = max(int(picture.max()), 1)
+            picture = np.repeat((picture.astype(np.float64) * (255.0 / peak)).astype(np.uint8)[:, :, None], 3, 2)
+        elif picture.shape[2] == 4:  # MASK: show it over black
+            picture = (picture[:, :, :3].astype(np.float32) * (picture[:, :, 3:] / 255.0)).astype(np.uint8)
+        scale = tile / max(picture.shape[:2])
+        size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
+        name = posixpath.basename(collection.filename or collection.name or "")
+        tiles.append((cv2.resize(picture, size, interpolation=cv2.INTER_AREA), name))
+    if not tiles:
+        return np.zeros((tile + _CAPTION, tile, 3), dtype=np.uint8)
+    columns = max(1, min(columns, len(tiles)))
+    rows = math.ceil(len(tiles) / columns)
+    cell_h = max(small.shape[0] for small, _ in tiles) + _CAPTION  # landscape items leave no empty band
+    sheet = np.full((rows * cell_h, columns * tile, 3), 24, dtype=np.uint8)
+    for index, (small, name) in enumerate(tiles):
+        r, c = divmod(index, columns)
+        y, x = r * cell_h, c * tile
+        sheet[y:y + small.shape[0], x:x + small.shape[1]] = small
+        cv2.putText(sheet, name[:40], (x + 3, y + cell_h - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (235, 235, 235), 1,
+                    cv2.LINE_AA)
+    return sheet
