@@ -53,3 +53,9 @@ def run_demo(out: Path) -> Iterator[str]:
     sheet = contact_sheet(collections, images_root=sample / "items", label_map=labels, columns=2, frame_num=5)
     atomic_write(out / "render" / "sheet.png", encode_picture(sheet)[0])
     yield f"render: contact sheet {out / 'render' / 'sheet.png'}"
+    from .render import item_picture, view_strip
+
+    street = next(c for c in collections if c.filename == "/street/scene_01.png")
+    strip = view_strip(street, image=item_picture(street, sample / "items"), label_map=labels)
+    atomic_write(out / "render" / "four_views.png", encode_picture(strip)[0])
+    yield f"render: the four views of {street.filename} side by side {out / 'render' / 'four_views.png'}"

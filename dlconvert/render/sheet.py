@@ -13,9 +13,43 @@ from ..collection import AnnotationCollection
 from ..labels import LabelMap
 from .views import ViewAnnotationOptions, render
 
-__all__ = ["contact_sheet"]
+__all__ = ["contact_sheet", "view_strip"]
 
 _CAPTION = 18
+
+
+def _displayable(picture: np.ndarray) -> np.ndarray:
+    """Any rendered picture as RGB to look at: id pictures spread over grey levels, masks over black."""
+    if picture.ndim == 2:
+        peak = max(int(picture.max()), 1)
+        return np.repeat((picture.astype(np.float64) * (255.0 / peak)).astype(np.uint8)[:, :, None], 3, 2)
+    if picture.shape[2] == 4:
+        return (picture[:, :, :3].astype(np.float32) * (picture[:, :, 3:] / 255.0)).astype(np.uint8)
+    return picture
+
+
+def view_strip(collection: AnnotationCollection, *, image: np.ndarray | None = None,
+               label_map: LabelMap | None = None, frame_num: int | None = None, gap: int = 6) -> np.ndarray:
+    """One item in the four views side by side, each captioned (for READMEs and notebooks)."""
+    import cv2
+
+    panels = []
+    for view, caption in ((ViewAnnotationOptions.MASK, "mask"), (ViewAnnotationOptions.INSTANCE, "instance"),
+                          (ViewAnnotationOptions.OBJECT_ID, "object_id"),
+                          (ViewAnnotationOptions.ANNOTATION_ON_IMAGE, "overlay")):
+        overlay = view is ViewAnnotationOptions.ANNOTATION_ON_IMAGE
+        picture = render(collection, view, image=image if overlay else None, label_map=label_map,
+                         frame_num=frame_num, with_text=overlay).image
+        panel = np.full((picture.shape[0] + _CAPTION, picture.shape[1], 3), 24, dtype=np.uint8)
+        panel[:picture.shape[0]] = _displayable(picture)
+        cv2.putText(panel, caption, (3, panel.shape[0] - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (235, 235, 235), 1,
+                    cv2.LINE_AA)
+        panels.append(panel)
+    spacer = np.full((panels[0].shape[0], gap, 3), 255, dtype=np.uint8)
+    strip = [panels[0]]
+    for panel in panels[1:]:
+        strip.extend([spacer, panel])
+    return np.concatenate(strip, axis=1)
 
 
 def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: Path | None = None,
@@ -31,12 +65,7 @@ def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: Path | 
         if collection.is_audio:
             continue
         image = item_picture(collection, images_root, frame_num)
-        picture = render(collection, view, image=image, label_map=label_map, frame_num=frame_num).image
-        if picture.ndim == 2:  # id views: spread the ids over grey levels to be seen
-            peak = max(int(picture.max()), 1)
-            picture = np.repeat((picture.astype(np.float64) * (255.0 / peak)).astype(np.uint8)[:, :, None], 3, 2)
-        elif picture.shape[2] == 4:  # MASK: show it over black
-            picture = (picture[:, :, :3].astype(np.float32) * (picture[:, :, 3:] / 255.0)).astype(np.uint8)
+        picture = _displayable(render(collection, view, image=image, label_map=label_map, frame_num=frame_num).image)
         scale = tile / max(picture.shape[:2])
         size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
         name = posixpath.basename(collection.filename or collection.name or "")

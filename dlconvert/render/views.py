@@ -259,23 +259,23 @@ def _blend(canvas: np.ndarray, covered: Coverage, rgb, alpha: float) -> None:
 
 
 def _put_text(canvas: np.ndarray, definition, rgb) -> None:
-    """The label at the shape's top-left, white-on-dark-outline or dark-on-light, inside the picture."""
+    """The label on a tag of its own colour at the shape's top-left, ink chosen for contrast."""
     import cv2
 
     text = str(definition.label)
     left, top, _, _ = definition.bounds()
     height, width = canvas.shape[:2]
-    scale = max(0.35, min(1.0, height / 600))
+    scale = max(0.35, min(0.8, height / 700))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    x = int(min(max(left, 0), max(width - tw - 2, 0)))
-    y = int(min(max(top - 4, th + 2), height - base - 1))
+    pad = 2
+    x = int(min(max(left, 0), max(width - tw - 2 * pad, 0)))
+    y = int(min(max(top - th - base - 2 * pad, 0), max(height - th - base - 2 * pad, 0)))
     light = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]) > 150
+    extra = (255,) if canvas.ndim == 3 and canvas.shape[2] == 4 else ()
+    cv2.rectangle(canvas, (x, y), (x + tw + 2 * pad, y + th + base + 2 * pad), (*rgb, *extra), -1)
     ink = (0, 0, 0) if light else (255, 255, 255)
-    halo = (255, 255, 255) if light else (0, 0, 0)
-    channels = canvas.shape[2] if canvas.ndim == 3 else 1
-    extra = (255,) if channels == 4 else ()
-    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (*halo, *extra), 3, cv2.LINE_AA)
-    cv2.putText(canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (*ink, *extra), 1, cv2.LINE_AA)
+    cv2.putText(canvas, text, (x + pad, y + pad + th), cv2.FONT_HERSHEY_SIMPLEX, scale, (*ink, *extra), 1,
+                cv2.LINE_AA)
 
 
 def _as_rgb(image: np.ndarray, shape) -> np.ndarray:
