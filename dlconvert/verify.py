@@ -93,8 +93,9 @@ def verify(src: str | Path, from_format: str, via_format: str, *, options: Conve
                 skipped[signature] -= 1
                 result.not_representable += 1
                 continue
-            expected_exact = approximated[signature] == 0
-            approximated[signature] -= 1
+            expected_exact = approximated[signature] <= 0
+            if not expected_exact:
+                approximated[signature] -= 1
             result.checked += 1
             _match(annotation, candidates, collection.filename, result, min_iou if expected_exact else None)
     return result

@@ -197,9 +197,11 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
             continue
         grouped[record["image_id"]].append((index, record))
 
+    hints = _shape_hints(path)
+
     def items():
         for image_id, image in images.items():
-            yield _image_to_collection(image, grouped.get(image_id, ()), labels, label_map, path, report)
+            yield _image_to_collection(image, grouped.get(image_id, ()), labels, label_map, path, report, hints)
 
     return Dataset(items(), labels=label_map, images_root=options.images or path.parent, total=len(images))
 
@@ -281,8 +283,25 @@ def _numbers(values: Any, count: int) -> bool:
                     for v in values))
 
 
+def _shape_hints(path: Path) -> dict[Any, str]:
+    """``{COCO annotation id: Dataloop type}`` from a ``coco_ids.json`` dlconvert wrote beside the file.
+
+    COCO cannot tell a box (written with its rectangle as segmentation, for pycocotools) from a
+    rectangular polygon, nor a pose alone from a pose with a box; the sidecar can.
+    """
+    sidecar = path.with_name(IDS_FILENAME)
+    if not sidecar.is_file():
+        return {}
+    try:
+        refs = read_json_file(sidecar)
+    except DlconvertError:
+        return {}
+    rows = refs.get("annotations") if isinstance(refs, dict) else None
+    return {row.get("id"): row.get("type") for row in rows or [] if isinstance(row, dict) and row.get("type")}
+
+
 def _image_to_collection(image: dict, records, labels: dict, label_map: LabelMap, path: Path,
-                         report: ConversionReport) -> AnnotationCollection:
+                         report: ConversionReport, hints: dict[Any, str]) -> AnnotationCollection:
     filename = "/" + image["file_name"].lstrip("/")
     item_json = {
         "id": None, "filename": filename, "name": posixpath.basename(filename),
@@ -297,7 +316,8 @@ def _image_to_collection(image: dict, records, labels: dict, label_map: LabelMap
     object_ids = 0
     for index, record in records:
         try:
-            annotations = _record_to_annotations(record, labels[record["category_id"]], label_map, image)
+            annotations = _record_to_annotations(record, labels[record["category_id"]], label_map,
+                                                 hints.get(record.get("id")))
         except DlconvertError as exc:
             report.bad_record(exc.at(path=path, where=f"/annotations/{index}"), code="coco.invalid-record",
                               annotation_type=_record_type(record), item=filename)
@@ -312,12 +332,12 @@ def _image_to_collection(image: dict, records, labels: dict, label_map: LabelMap
     return collection
 
 
-def _record_to_annotations(record: dict, label: str, label_map: LabelMap, image: dict) -> list[Annotation]:
+def _record_to_annotations(record: dict, label: str, label_map: LabelMap, hint: str | None) -> list[Annotation]:
     extras = {k: v for k, v in record.items() if k not in _KNOWN_RECORD_KEYS or k in ("id", "iscrowd")}
     attributes = record.get("attributes") if isinstance(record.get("attributes"), dict) else None
     metadata = {"system": {}, "user": {"coco": extras}}
     out: list[Annotation] = []
-    definition = _record_geometry(record, label, image)
+    definition = _record_geometry(record, label, hint)
     if definition is not None:
         definition.attributes = dict(attributes or {})
         for key in ("bbox", "area"):
@@ -375,25 +395,41 @@ def _new(definition, metadata: dict) -> Annotation:
     return Annotation.new(annotation_definition=definition, automated=False, metadata=metadata)
 
 
-def _record_geometry(record: dict, label: str, image: dict):
+def _record_geometry(record: dict, label: str, hint: str | None):
+    """The record's shape: ``hint`` (the Dataloop type dlconvert wrote it from) settles ambiguities."""
     segmentation = record.get("segmentation")
     bbox = record.get("bbox")
+    keypoints = record.get("keypoints")
+    if keypoints and hint == "pose":
+        return None  # a pose alone: its bbox and rectangle were derived from the keypoints
     if isinstance(segmentation, dict):
         return Segmentation(geo=_decode_rle(segmentation), label=label)
     rings = [r for r in (segmentation or []) if r]
+    if rings and keypoints and _flat_area(rings) == 0:
+        rings = []  # the placeholder segmentation of a keypoints record without a shape
     if rings:
-        if bbox is not None and len(rings) == 1 and _is_bbox_rectangle(rings[0], bbox):
+        rectangle = bbox is not None and len(rings) == 1 and _is_bbox_rectangle(rings[0], bbox)
+        if rectangle and hint in (None, "box"):
             xs, ys = rings[0][0::2], rings[0][1::2]  # the corners are exact; x + w may not be
             return Box(left=float(min(xs)), top=float(min(ys)), right=float(max(xs)), bottom=float(max(ys)),
                        label=label)
         return Polygon(geo=[np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in rings], label=label)
-    if bbox is not None and not record.get("keypoints"):
+    if bbox is not None and not keypoints:
         return Box.from_xywh(*(float(v) for v in bbox), label=label)
-    if bbox is not None and record.get("keypoints") and (bbox[2] > 0 or bbox[3] > 0):
+    if bbox is not None and keypoints and (bbox[2] > 0 or bbox[3] > 0):
         return Box.from_xywh(*(float(v) for v in bbox), label=label)
-    if bbox is None and not record.get("keypoints"):
+    if bbox is None and not keypoints:
         return Classification(label=label)  # a label-only record (Datumaro's COCO "labels" task)
     return None
+
+
+def _flat_area(rings: list) -> float:
+    """Shoelace area of flat ``[x1, y1, x2, y2, …]`` rings (0 for degenerate placeholders)."""
+    total = 0.0
+    for ring in rings:
+        xs, ys = np.asarray(ring[0::2], dtype=float), np.asarray(ring[1::2], dtype=float)
+        total += abs(float(np.dot(xs, np.roll(ys, -1)) - np.dot(ys, np.roll(xs, -1)))) / 2.0
+    return total
 
 
 def _is_bbox_rectangle(ring: list, bbox: list) -> bool:
@@ -608,15 +644,17 @@ class _Writer:
                 bbox = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
             else:
                 bbox = [0.0, 0.0, 0.0, 0.0]
-            record = {"segmentation": [], "area": float(bbox[2] * bbox[3]), "bbox": bbox, "iscrowd": 0}
-            if bbox[2] > 0 and bbox[3] > 0:
-                x, y, w, h = bbox
-                record["segmentation"] = [[x, y, x + w, y, x + w, y + h, x, y + h]]
+            x, y, w, h = bbox
+            # pycocotools' annToMask needs a polygon: the keypoints' box, or a zero-area triangle
+            # when the keypoints span no area (an empty list would crash it).
+            ring = [x, y, x + w, y, x + w, y + h, x, y + h] if w > 0 and h > 0 else [x, y, x + w, y, x + w, y + h]
+            record = {"segmentation": [ring], "area": float(w * h), "bbox": bbox, "iscrowd": 0}
         record["keypoints"] = keypoints
         record["num_keypoints"] = sum(1 for i in range(2, len(keypoints), 3) if keypoints[i] > 0)
         self.pose_labels[pose.label] = template or PoseTemplate(pose.template_id or "", pose.label, names)
         owner = partner_annotation or pose_annotation
-        self._finish(record, owner, image_index, collection.item_id, label=pose.label)
+        self._finish(record, owner, image_index, collection.item_id, label=pose.label,
+                     shape=partner_annotation.type if partner_annotation is not None else "pose")
         if partner_annotation is not None:
             self.report.wrote(partner_annotation)
         self.report.wrote(pose_annotation)
@@ -625,7 +663,7 @@ class _Writer:
 
     # -- common ---------------------------------------------------------------------------------
     def _finish(self, record: dict, annotation: Annotation, image_index: int, item_id: str | None,
-                label: str | None = None) -> None:
+                label: str | None = None, shape: str | None = None) -> None:
         label = label or annotation.annotation_definition.label or "unlabeled"
         self.used_labels.add(label)
         source = _annotation_coco(annotation)
@@ -642,7 +680,8 @@ class _Writer:
         if source.get("iscrowd") in (0, 1):
             out["iscrowd"] = source["iscrowd"]
         self.records.append(out)
-        self.record_refs.append({"annotation_id": annotation.id, "item_id": item_id})
+        self.record_refs.append({"annotation_id": annotation.id, "item_id": item_id,
+                                 "type": shape or annotation.type})
 
     def finish(self, dst: Path) -> list[Path]:
         image_ids = _ids([img["id"] for img in self.images])

@@ -1,0 +1,394 @@
+"""The Converter's SDK-named API (Dataloop ↔ COCO), its report, its hooks, and its atomic output;
+plus the ``verify`` and ``formats`` commands.
+
+Expected values come from the bundled sample's own JSON files (read here with ``json``), not from
+dlconvert.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dlconvert import AnnotationCollection, Box, OutputError, Polygon
+from dlconvert.cli import main
+from dlconvert.converter import Converter
+from dlconvert.report import ConversionReport
+
+COCO_FIXTURES = Path(__file__).parent / "fixtures" / "coco"
+REAL_COCO = COCO_FIXTURES / "icevision" / "annotations.json"
+
+# pycocotools' mask.decode warns about its own numpy-2 incompatibility on every call
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept:DeprecationWarning")
+
+
+def load(path: Path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def assert_balanced(report: ConversionReport) -> None:
+    assert report.unbalanced() == {}
+    assert sum(report.annotations_in.values()) == sum(report.annotations_out.values()) + sum(report.skipped.values())
+
+
+def codes(report: ConversionReport) -> Counter:
+    return Counter((i.kind, i.code) for i in report.issues)
+
+
+def sample_items(sample_dir: Path) -> dict[str, dict]:
+    """The sample's item JSON files, read with ``json``: ``{filename: item}``."""
+    return {load(p)["filename"]: load(p) for p in sorted((sample_dir / "json").rglob("*.json"))}
+
+
+def category_names(coco: dict) -> dict[int, str]:
+    return {c["id"]: c["name"] for c in coco["categories"]}
+
+
+def temp_leftovers(parent: Path, name: str) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}."))
+
+
+# ==== convert_dataset ==============================================================================
+def test_convert_dataset_writes_coco_and_returns_a_balanced_report(sample_dir, tmp_path):
+    report = Converter().convert_dataset(str(sample_dir), to_format="coco", local_path=tmp_path / "coco")
+    assert isinstance(report, ConversionReport)
+    assert_balanced(report)
+    assert sorted(p.name for p in (tmp_path / "coco").iterdir()) == ["coco.json", "coco_ids.json", "labelmap.json"]
+    coco = load(tmp_path / "coco" / "coco.json")
+    items = sample_items(sample_dir)
+    images = {i["file_name"] for i in coco["images"]}
+    not_audio = {f.lstrip("/") for f, i in items.items() if not i["metadata"]["system"]["mimetype"].startswith("audio")}
+    assert images == not_audio  # the empty image too
+    annotations = [a for i in items.values() for a in i["annotations"]]
+    assert report.items_in == len(items)
+    assert sum(report.annotations_in.values()) == len(annotations)
+    # per record: 5 shapes of scene_01 (2 boxes, polygon, ellipse, box), scene_02's mask, polygon and
+    # pose (its 5 keypoints inside), the video's 2 tracks
+    assert len(coco["annotations"]) == 10
+    assert codes(report) == Counter({
+        ("skipped", "coco.not-an-image"): 3, ("skipped", "coco.unsupported-type"): 4,
+        ("approximated", "coco.rotated-box-as-polygon"): 1, ("approximated", "coco.ellipse-as-polygon"): 1,
+        ("approximated", "coco.polygon-holes-as-rle"): 1, ("approximated", "coco.video-first-frame"): 2,
+    })
+    skipped_types = Counter(i.annotation_type for i in report.issues if i.kind == "skipped")
+    assert skipped_types == Counter({"subtitle": 3, "polyline": 1, "point": 1, "cube": 1, "class": 1})
+
+
+def test_convert_dataset_writes_the_pose_with_the_recipe_template(sample_dir, tmp_path):
+    Converter().convert_dataset(str(sample_dir), to_format="coco", local_path=tmp_path / "coco")
+    coco = load(tmp_path / "coco" / "coco.json")
+    (template,) = load(sample_dir / "recipe.json")["metadata"]["system"]["collectionTemplates"]
+    names = category_names(coco)
+    assert not set(template["order"]) & set(names.values()), "keypoint names are not categories"
+    (pose,) = [a for a in coco["annotations"] if "keypoints" in a]
+    person = next(c for c in coco["categories"] if c["id"] == pose["category_id"])
+    assert person["keypoints"] == template["order"]
+    index = {n: i + 1 for i, n in enumerate(template["order"])}
+    assert person["skeleton"] == [[index[a], index[b]] for a, b in template["arcs"]]
+    scene = sample_items(sample_dir)["/street/scene_02.jpg"]
+    points = {a["label"]: a for a in scene["annotations"] if a["type"] == "point"}
+    expected = []
+    for name in template["order"]:
+        point = points[name]
+        visibility = point["metadata"]["system"]["attributes"]["visibility"]
+        expected += [point["coordinates"]["x"], point["coordinates"]["y"], {"visible": 2, "not-visible": 1}[visibility]]
+    assert expected[2::3] == [2, 2, 2, 2, 1]  # the sample's right foot is occluded
+    assert pose["keypoints"] == expected
+    assert pose["num_keypoints"] == 5
+
+
+def test_convert_dataset_refuses_a_non_empty_destination_without_overwrite(sample_dir, tmp_path):
+    destination = tmp_path / "coco"
+    destination.mkdir()
+    (destination / "keep.txt").write_text("mine")
+    with pytest.raises(OutputError):
+        Converter().convert_dataset(str(sample_dir), to_format="coco", local_path=destination, overwrite=False)
+    assert sorted(p.name for p in destination.iterdir()) == ["keep.txt"]
+    assert (destination / "keep.txt").read_text() == "mine"
+    assert temp_leftovers(tmp_path, "coco") == []
+
+
+def test_run_refuses_a_non_empty_destination_by_default(tmp_path):
+    destination = tmp_path / "out"
+    destination.mkdir()
+    (destination / "old.json").write_text("{}")
+    with pytest.raises(OutputError):
+        Converter().run(REAL_COCO, "coco", destination, "dataloop")
+    assert sorted(p.name for p in destination.iterdir()) == ["old.json"]
+    Converter().run(REAL_COCO, "coco", destination, "dataloop", overwrite=True)
+    assert not (destination / "old.json").exists()
+    assert (destination / "json").is_dir()
+
+
+def test_convert_dataset_rejects_a_non_path(tmp_path):
+    with pytest.raises(TypeError):
+        Converter().convert_dataset(object(), to_format="coco", local_path=tmp_path / "out")
+
+
+# ==== convert_directory / convert_file / convert / save_to_file ====================================
+def test_convert_directory_defaults_to_a_sibling_named_after_the_format(sample_dir, tmp_path):
+    shutil.copytree(sample_dir / "json" / "street", tmp_path / "street")
+    report = Converter().convert_directory(tmp_path / "street", to_format="coco", from_format="dataloop")
+    assert_balanced(report)
+    coco = load(tmp_path / "coco" / "coco.json")
+    assert sorted(i["file_name"] for i in coco["images"]) == ["street/scene_01.png", "street/scene_02.jpg"]
+
+
+def test_convert_directory_to_save_to(tmp_path):
+    folder = COCO_FIXTURES / "dtlpy-converters"  # a folder holding one COCO file
+    report = Converter().convert_directory(folder, to_format="dataloop", from_format="coco", save_to=tmp_path / "dl")
+    assert_balanced(report)
+    source = load(folder / "annotations.json")
+    files = sorted((tmp_path / "dl" / "json").rglob("*.json"))
+    assert len(files) == len(source["images"])
+    assert sum(len(load(f)["annotations"]) for f in files) == len(source["annotations"])
+
+
+def test_convert_file_returns_the_coco_document(sample_dir, tmp_path):
+    path = sample_dir / "json" / "street" / "scene_01.json"
+    document = Converter().convert_file(to_format="coco", from_format="dataloop", file_path=path)
+    assert isinstance(document, dict)
+    assert [i["file_name"] for i in document["images"]] == ["street/scene_01.png"]
+    raw = load(path)
+    boxes = [a for a in raw["annotations"] if a["type"] == "box" and len(a["coordinates"]) == 2]
+    names = category_names(document)
+    written = {(names[r["category_id"]], tuple(r["bbox"])) for r in document["annotations"]}
+    for box in boxes:
+        (x0, y0), (x1, y1) = ((p["x"], p["y"]) for p in box["coordinates"])
+        assert (box["label"], (x0, y0, x1 - x0, y1 - y0)) in written
+    assert len(document["annotations"]) == 5  # 2 boxes + 1 box (person), polygon, ellipse; 4 skipped
+
+
+def test_convert_file_save_to_writes_the_same_document(sample_dir, tmp_path):
+    path = sample_dir / "json" / "street" / "scene_02.json"
+    document = Converter().convert_file(to_format="coco", from_format="dataloop", file_path=path,
+                                        save_to=tmp_path / "saved")
+    assert load(tmp_path / "saved" / "coco.json") == document
+
+
+def test_convert_in_memory_collection_to_coco():
+    collection = AnnotationCollection(filename="/dog.png", width=64, height=48, mimetype="image/png")
+    collection.add(Box(left=1.5, top=2, right=11.5, bottom=22, label="dog"))
+    collection.add(Polygon(geo=[[0, 0], [8, 0], [4, 6]], label="ear"))
+    document = Converter().convert(collection, from_format="dataloop", to_format="coco")
+    assert document["images"] == [{"id": 1, "file_name": "dog.png", "width": 64, "height": 48}]
+    names = category_names(document)
+    by_label = {names[r["category_id"]]: r for r in document["annotations"]}
+    assert by_label["dog"]["bbox"] == [1.5, 2, 10, 20]
+    assert by_label["ear"]["segmentation"] == [[0, 0, 8, 0, 4, 6]]
+    assert by_label["ear"]["area"] == 24
+
+
+def test_convert_in_memory_coco_to_dataloop():
+    source = load(COCO_FIXTURES / "dagshub" / "annotations.json")
+    result = Converter().convert(source, from_format="coco", to_format="dataloop")
+    assert isinstance(result, list) and len(result) == 2
+    by_name = {c.filename: c for c in result}
+    assert sorted(by_name) == ["/images/a.jpg", "/images/b.jpg"]
+    assert sorted(a.label for a in by_name["/images/a.jpg"]) == ["cat", "dog"]
+    box = next(a for a in by_name["/images/a.jpg"] if a.label == "cat").annotation_definition
+    assert (box.left, box.top, box.right, box.bottom) == (10, 20, 40, 60)
+
+
+def test_save_to_file_writes_coco(tmp_path):
+    collections = [AnnotationCollection(filename=f"/{n}.png", width=10, height=10, mimetype="image/png")
+                   for n in ("a", "b")]
+    collections[0].add(Box(left=1, top=1, right=4, bottom=5, label="x"))
+    paths = Converter().save_to_file(tmp_path / "out", "coco", collections)
+    assert tmp_path / "out" / "coco.json" in paths
+    assert all(Path(p).is_file() for p in paths)
+    coco = load(tmp_path / "out" / "coco.json")
+    assert sorted(i["file_name"] for i in coco["images"]) == ["a.png", "b.png"]
+    assert [r["bbox"] for r in coco["annotations"]] == [[1, 1, 3, 4]]
+
+
+# ==== hooks: conversion_func, filters ==============================================================
+def test_conversion_func_can_change_a_label(sample_dir, tmp_path):
+    def shout(annotation):
+        annotation.label = annotation.label.upper() if annotation.label else annotation.label
+        return annotation
+
+    report = Converter().convert_dataset(str(sample_dir), to_format="coco", local_path=tmp_path / "c",
+                                         conversion_func=shout)
+    assert_balanced(report)
+    coco = load(tmp_path / "c" / "coco.json")
+    names = category_names(coco)
+    used = {names[r["category_id"]] for r in coco["annotations"]}
+    assert used and all(n == n.upper() for n in used)
+    assert "VEHICLE.CAR" in used
+
+
+def test_conversion_func_returning_none_drops_and_reports(sample_dir, tmp_path):
+    dropped = []
+
+    def no_cars(annotation):
+        if annotation.label == "vehicle.car":
+            dropped.append(annotation.id)
+            return None
+        return annotation
+
+    report = Converter().convert_dataset(str(sample_dir), to_format="coco", local_path=tmp_path / "c",
+                                         conversion_func=no_cars)
+    assert_balanced(report)
+    issues = [i for i in report.issues if i.code == "conversion-func.dropped"]
+    assert sorted(i.annotation_id for i in issues) == sorted(dropped)
+    assert {i.kind for i in issues} == {"skipped"}
+    all_cars = [a["id"] for i in sample_items(sample_dir).values() for a in i["annotations"]
+                if a["label"] == "vehicle.car"]
+    assert sorted(dropped) == sorted(all_cars) and len(dropped) == 3
+    coco = load(tmp_path / "c" / "coco.json")
+    assert "vehicle.car" not in {category_names(coco)[r["category_id"]] for r in coco["annotations"]}
+
+
+def test_item_and_annotation_filters_are_reported(sample_dir, tmp_path):
+    report = Converter().convert_dataset(
+        str(sample_dir), to_format="coco", local_path=tmp_path / "c",
+        filters=lambda item: not (item.filename or "").startswith("/video/"),
+        annotation_filter=lambda annotation: annotation.type != "ellipse",
+    )
+    assert_balanced(report)
+    items = sample_items(sample_dir)
+    video = items["/video/traffic.mp4"]["annotations"]
+    by_code = {code: [i for i in report.issues if i.code == code] for code in ("filter.item", "filter.annotation")}
+    assert sorted(i.annotation_id for i in by_code["filter.item"]) == sorted(a["id"] for a in video)
+    assert [i.annotation_type for i in by_code["filter.annotation"]] == ["ellipse"]
+    coco = load(tmp_path / "c" / "coco.json")
+    assert "video/traffic.mp4" not in {i["file_name"] for i in coco["images"]}
+    assert not [i for i in report.issues if i.code == "coco.ellipse-as-polygon"]
+
+
+def test_return_error_filepath_lists_the_issues(sample_dir, tmp_path):
+    converter = Converter(return_error_filepath=True)
+    has_errors, path = converter.convert_dataset(str(sample_dir), to_format="coco", local_path=tmp_path / "c")
+    assert has_errors is True
+    assert Path(path) == tmp_path / "c" / "dlconvert_errors.json"
+    logged = load(path)
+    assert Counter((i["kind"], i["code"]) for i in logged) == codes(converter.report)
+    assert {i["annotation_id"] for i in logged} == {i.annotation_id for i in converter.report.issues}
+
+
+def test_return_error_filepath_without_issues(tmp_path):
+    has_errors, path = Converter(return_error_filepath=True).convert_directory(
+        COCO_FIXTURES / "dagshub", to_format="dataloop", from_format="coco", save_to=tmp_path / "dl")
+    assert has_errors is False
+    assert load(path) == []
+
+
+# ==== atomic output ================================================================================
+def failing_coco_writes(monkeypatch):
+    """Make the COCO writer fail after it wrote its first file."""
+    from dlconvert.formats import coco
+
+    real, calls = coco.atomic_write, []
+
+    def write_then_fail(path, data):
+        calls.append(Path(path))
+        if len(calls) > 1:
+            raise RuntimeError("disk full (simulated)")
+        real(path, data)
+
+    monkeypatch.setattr(coco, "atomic_write", write_then_fail)
+    return calls
+
+
+def test_a_writer_failing_midway_leaves_no_destination(sample_dir, tmp_path, monkeypatch):
+    calls = failing_coco_writes(monkeypatch)
+    destination = tmp_path / "coco"
+    with pytest.raises(RuntimeError, match="simulated"):
+        Converter().convert_dataset(str(sample_dir), to_format="coco", local_path=destination)
+    assert len(calls) == 2 and calls[0].name == "coco.json"  # something was written before the failure
+    assert not destination.exists()
+    assert temp_leftovers(tmp_path, "coco") == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_writer_failing_midway_keeps_the_old_destination(sample_dir, tmp_path, monkeypatch):
+    destination = tmp_path / "coco"
+    destination.mkdir()
+    (destination / "previous.txt").write_text("previous run")
+    failing_coco_writes(monkeypatch)
+    with pytest.raises(RuntimeError):
+        Converter().convert_dataset(str(sample_dir), to_format="coco", local_path=destination, overwrite=True)
+    assert sorted(p.name for p in destination.iterdir()) == ["previous.txt"]
+    assert temp_leftovers(tmp_path, "coco") == []
+
+
+def test_cli_writer_failure_is_one_line_and_leaves_nothing(sample_dir, tmp_path, monkeypatch, cli_runner):
+    failing_coco_writes(monkeypatch)
+    out = tmp_path / "out"
+    result = cli_runner.invoke(main, ["convert", str(sample_dir), str(out), "--from", "dataloop", "--to", "coco"])
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: internal error: RuntimeError: disk full (simulated)")
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert temp_leftovers(tmp_path, "out") == []
+
+
+def test_cli_convert_to_a_relative_destination(tmp_path, monkeypatch, cli_runner):
+    monkeypatch.chdir(tmp_path)
+    result = cli_runner.invoke(main, ["convert", str(COCO_FIXTURES / "dagshub" / "annotations.json"), "out",
+                                      "--from", "coco", "--to", "dataloop", "--report", "r.json"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out" / "json" / "images" / "a.json").is_file()
+    assert load(tmp_path / "r.json")["balanced"] is True
+
+
+def test_cli_convert_to_a_relative_coco_destination(tmp_path, monkeypatch, cli_runner):
+    monkeypatch.chdir(tmp_path)
+    result = cli_runner.invoke(main, ["convert", str(COCO_FIXTURES / "dagshub" / "annotations.json"), "out",
+                                      "--from", "coco", "--to", "coco"])
+    assert result.exit_code == 0, result.stderr
+    assert load(tmp_path / "out" / "coco.json")["annotations"]
+
+
+# ==== verify and formats ===========================================================================
+def test_cli_verify_a_real_coco_file_via_dataloop(cli_runner):
+    result = cli_runner.invoke(main, ["verify", str(REAL_COCO), "--from", "coco", "--via", "dataloop"])
+    assert result.exit_code == 0, result.output
+    assert "differences: 0" in result.stdout.splitlines()
+    assert f"annotations checked: {len(load(REAL_COCO)['annotations'])}," in result.stdout
+
+
+def test_cli_verify_the_sample_via_coco(sample_dir, cli_runner):
+    result = cli_runner.invoke(main, ["verify", str(sample_dir), "--from", "dataloop", "--via", "coco"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "differences: 0" in lines
+    assert "not representable in the target: 7" in lines[0]
+    approximated = [line for line in lines if line.strip().startswith("approximated:")]
+    # rotated box, ellipse, polygon with holes, the 2 video tracks: listed, not counted as lost
+    assert len(approximated) == 5
+    for annotation_id in ("65f0c0deb001000000000002", "65f0c0deb001000000000006", "65f0c0deb002000000000002",
+                          "65f0c0deb004000000000001", "65f0c0deb004000000000002"):
+        assert sum(annotation_id in line for line in approximated) == 1
+
+
+def test_verify_lists_only_what_the_conversion_approximated():
+    from dlconvert.verify import verify
+
+    result = verify(REAL_COCO, "coco", "dataloop")
+    forward_approximations = [i for i in result.forward.issues if i.kind == "approximated"]
+    assert forward_approximations == []
+    assert result.approximated == []
+    assert result.checked == len(load(REAL_COCO)["annotations"])
+
+
+def test_cli_formats_lists_coco_and_dataloop(cli_runner):
+    result = cli_runner.invoke(main, ["formats"])
+    assert result.exit_code == 0
+    blocks: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if line and not line[0].isspace():
+            blocks[line.split()[0]] = []
+            current = blocks[line.split()[0]]
+        elif line.strip():
+            current.append(line.strip())
+    assert {"coco", "dataloop"} <= set(blocks)
+    assert "holds: binary, box, point, pose, segment" in blocks["coco"]
+    assert "approximates: box (rotated) → polygon" in blocks["coco"]
+    assert any(line.startswith("holds:") and "any other type" in line for line in blocks["dataloop"])
