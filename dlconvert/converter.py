@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ._io import _umask
 from .annotation import Annotation
 from .collection import AnnotationCollection
 from .dataset import ConvertOptions, Dataset
@@ -198,6 +199,7 @@ def _write_atomically(write, dataset: Dataset, dst: Path, options: ConvertOption
         raise OutputError("the output folder is not empty; pass --overwrite to replace it", path=dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 is for the staging name only
     try:
         outputs = write(dataset, staging, options, report)
         if dst.exists():

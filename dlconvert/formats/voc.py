@@ -24,21 +24,25 @@ simple tags, plus CVAT's ``<attributes><attribute><name/><value/></attribute></a
 (``<part>``, ``<actions>``, ``<point>``) and unknown document-level elements are kept verbatim
 (``metadata.user.voc``) and written back. With segmentation PNGs, each object's mask becomes a
 Segmentation sharing the box's object id; a class PNG without object PNG gives one
-Segmentation per class.
+Segmentation per class (pixel value = the label map's instance id, else the VOC class index).
 
 Writing: boxes (axis-aligned; a rotated box as the box around its corners, approximated);
 polygons, masks and ellipses as objects with their bounds plus their pixels in both PNGs
 (``segmented`` 1). Not representable, so skipped and reported: points, polylines, cubes, poses,
-classifications, subtitles.
+classifications, subtitles, labels or attributes with characters XML cannot hold. Each item goes to
+``Annotations/<its XML's own name, else its filename's stem>.xml``; two items on one file are an
+error. ``<size>`` is written when the size is known.
 
-Untrusted input: XML is parsed with entities, DTDs and network access off (no XXE, no billion
-laughs), and written with lxml (escaped), never string templates; nothing is ``eval``-ed.
+Untrusted input: XML (files, and fragments kept in item metadata) is parsed with entities, DTDs
+and network access off; an ``<!ENTITY`` is refused before parsing, any DOCTYPE after (no XXE, no
+billion laughs). XML is written with lxml (escaped), never string templates; nothing is ``eval``-ed.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import posixpath
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,8 +52,9 @@ import numpy as np
 from .._io import atomic_write, safe_join
 from ..annotation import Annotation
 from ..collection import AnnotationCollection
-from ..errors import DlconvertError, FormatError
+from ..errors import DlconvertError, FormatError, OutputError
 from ..geometry import Box, Segmentation
+from ..images import find_image, image_info
 from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, parse_color, stable_color
 from . import FormatSpec
 
@@ -91,26 +96,43 @@ def _parser():
                            huge_tree=False, remove_comments=True)
 
 
+_REFUSED_DTD = "XML with a DTD or entity declarations is refused (entities are never expanded)"
+
+
 def parse_xml(path: Path):
     """Parse untrusted XML safely; a DOCTYPE with entities is refused outright."""
-    from lxml import etree
-
     try:
         data = path.read_bytes()
     except IsADirectoryError:
         raise FormatError("expected an XML file, found a directory", path=path) from None
     except OSError as exc:
         raise FormatError(f"cannot read file: {exc.strerror}", path=path) from None
+    return _parse_bytes(data, path)
+
+
+def _parse_bytes(data: bytes, path, where: str | None = None):
+    from lxml import etree
+
+    declaration = data.find(b"<!ENTITY")
+    if declaration >= 0:  # refused before parsing: libxml2 never sees the entities (no billion laughs)
+        line = data.count(b"\n", 0, declaration) + 1
+        raise FormatError(_REFUSED_DTD, path=path, where=where or f"line {line}")
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
-        raise FormatError(f"invalid XML: {exc.msg}", path=path, where=f"line {line}" if line else None) from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.internalDTD is not None or b"<!ENTITY" in data[:65536]:
-        raise FormatError("XML with a DTD or entity declarations is refused (entities are never expanded)",
-                          path=path, where="line 1")
+        raise FormatError(f"invalid XML: {exc.msg}", path=path,
+                          where=where or (f"line {line}" if line else None)) from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        raise FormatError(_REFUSED_DTD, path=path, where=where or "line 1")
     return root
+
+
+def _fragment(text: Any, item: str | None, where: str):
+    """An element kept verbatim in ``metadata.user.voc`` (untrusted: it comes from the item JSON)."""
+    if not isinstance(text, str):
+        raise FormatError(f"expected an XML fragment, got {type(text).__name__}", path=item, where=where)
+    return _parse_bytes(text.encode("utf-8"), item, where)
 
 
 def _text(element, tag: str) -> str | None:
@@ -137,11 +159,20 @@ def _where(element) -> str:
     return f"line {element.sourceline}" if element.sourceline else element.tag
 
 
+def _folder(root: Path, name: str) -> Path:
+    """``root/<name>`` as VOC spells it, or its snake_case spelling (``segmentation_class``) if that exists."""
+    snake = "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    for candidate in (name, snake):
+        if (root / candidate).is_dir():
+            return root / candidate
+    return root / name
+
+
 def _find_layout(src: Path) -> tuple[Path, list[Path]]:
     """The dataset root and its XML files (sorted)."""
     if src.is_file():
         return src.parent, [src]
-    annotations = src / "Annotations"
+    annotations = _folder(src, "Annotations")
     folder = annotations if annotations.is_dir() else src
     files = sorted((p for p in folder.rglob("*.xml") if not p.name.startswith(".")),
                    key=lambda p: p.relative_to(folder).as_posix())
@@ -156,11 +187,15 @@ def _read_labelmap(root: Path) -> LabelMap | None:
     if not path.is_file():
         return None
     labels = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         name, _, rest = line.partition(":")
-        color = parse_color([int(v) for v in rest.split(":")[0].split(",")]) if rest.split(":")[0] else None
+        try:
+            color = parse_color([int(v) for v in rest.split(":")[0].split(",")]) if rest.split(":")[0] else None
+        except ValueError:
+            raise FormatError(f"bad colour {rest.split(':')[0]!r} (expected r,g,b)", path=path,
+                              where=f"line {number}") from None
         if name == "background":
             continue
         labels.append(LabelInfo(name, len(labels) + 1, color or stable_color(name)))
@@ -173,22 +208,27 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
 
     root, files = _find_layout(src)
     label_map = options.labels or _read_labelmap(root)
-    class_names = label_map.names if label_map is not None else list(VOC_CLASSES[1:])
-    xml_root = root / "Annotations" if (root / "Annotations").is_dir() else root
+    if label_map is None and _folder(root, "SegmentationClass").is_dir():
+        # class PNGs without a label map are VOC's own: keep its class numbers on the way out
+        label_map = LabelMap(LabelInfo(name, i, stable_color(name)) for i, name in enumerate(VOC_CLASSES[1:], 1))
+    # class PNG value → label: the label map's instance ids (what the writer puts), else the VOC classes
+    class_names = ({info.instance_id: info.name for info in label_map} if label_map is not None
+                   else dict(enumerate(VOC_CLASSES)))
+    xml_root = _folder(root, "Annotations") if _folder(root, "Annotations").is_dir() else root
+    images = options.images or (_folder(root, "JPEGImages") if _folder(root, "JPEGImages").is_dir() else root)
 
     def items() -> Iterator[AnnotationCollection]:
         for path in files:
             try:
-                yield _read_file(path, xml_root, root, class_names, options.voc_origin, report)
+                yield _read_file(path, xml_root, root, class_names, options.voc_origin, report, images)
             except DlconvertError as exc:
                 report.failed(exc.at(path=path), code="voc.invalid-file")
 
-    images = root / "JPEGImages" if (root / "JPEGImages").is_dir() else root
-    return Dataset(items(), labels=label_map, images_root=options.images or images, total=len(files))
+    return Dataset(items(), labels=label_map, images_root=images, total=len(files))
 
 
-def _read_file(path: Path, xml_root: Path, root: Path, class_names: list[str], origin: int,
-               report: ConversionReport) -> AnnotationCollection:
+def _read_file(path: Path, xml_root: Path, root: Path, class_names: dict[int, str], origin: int,
+               report: ConversionReport, images: Path | None = None) -> AnnotationCollection:
     from lxml import etree
 
     document = parse_xml(path)
@@ -205,7 +245,17 @@ def _read_file(path: Path, xml_root: Path, root: Path, class_names: list[str], o
         width = _size_value(size, "width", path)
         height = _size_value(size, "height", path)
         depth = _size_value(size, "depth", path)
-    voc_meta: dict[str, Any] = {"folder": _text(document, "folder")}
+    orientation = None
+    if width is None and height is None:  # no <size>: the image's header tells
+        image = find_image(images, filename)
+        try:
+            width, height, orientation = image_info(image) if image is not None else (None, None, None)
+        except FormatError:  # an unreadable image: the annotations still hold without a size
+            pass
+    folder = document.find("folder")  # an empty <folder></folder> stays empty (not the item's directory)
+    voc_meta: dict[str, Any] = {"folder": (folder.text or "").strip() if folder is not None else None}
+    if relative != posixpath.splitext(filename.lstrip("/"))[0]:
+        voc_meta["stem"] = relative  # <filename> names another image: written back under the XML's own name
     for key in ("path", "segmented"):
         if document.find(key) is not None:
             voc_meta[key] = _text(document, key) or ""
@@ -220,7 +270,9 @@ def _read_file(path: Path, xml_root: Path, root: Path, class_names: list[str], o
     item_json = {"id": None, "filename": filename, "name": posixpath.basename(filename),
                  "dir": posixpath.dirname(filename) or "/", "type": "file",
                  "metadata": {"system": {"mimetype": mimetypes.guess_type(filename)[0] or "image/jpeg",
-                                         "width": width, "height": height},
+                                         "width": width, "height": height,
+                                         **({"exif": {"Orientation": orientation}} if orientation not in (None, 1)
+                                            else {})},
                               "user": {"voc": voc_meta}},
                  "annotations": []}
     collection = AnnotationCollection(_item_json=item_json)
@@ -288,16 +340,16 @@ def _read_object(element, path: Path, origin: int) -> Annotation:
     return Annotation.new(annotation_definition=box, automated=False, metadata=metadata)
 
 
-def _read_masks(root: Path, stem: str, boxes: list[Annotation], class_names: list[str],
+def _read_masks(root: Path, stem: str, boxes: list[Annotation], class_names: dict[int, str],
                 path: Path) -> list[Annotation]:
 
     out: list[Annotation] = []
-    object_png = root / "SegmentationObject" / f"{stem}.png"
-    class_png = root / "SegmentationClass" / f"{stem}.png"
+    object_png = _folder(root, "SegmentationObject") / f"{stem}.png"
+    class_png = _folder(root, "SegmentationClass") / f"{stem}.png"
     if object_png.is_file() and boxes:
         indices = _index_png(object_png)
-        for number, box in enumerate(boxes, start=1):
-            mask = indices == number
+        for box in boxes:
+            mask = indices == int(box.object_id)  # the object's number in the XML, skipped ones counted
             if mask.any():
                 segmentation = Segmentation(geo=mask, label=box.annotation_definition.label,
                                             attributes=dict(box.attributes))
@@ -309,10 +361,10 @@ def _read_masks(root: Path, stem: str, boxes: list[Annotation], class_names: lis
         for value in sorted(int(v) for v in np.unique(indices)):
             if value in (0, _VOID):
                 continue
-            if value > len(class_names):
-                raise FormatError(f"class index {value} is past the {len(class_names)} known classes",
+            if value not in class_names:
+                raise FormatError(f"class index {value} is not a class of the label map",
                                   path=class_png)
-            segmentation = Segmentation(geo=indices == value, label=class_names[value - 1])
+            segmentation = Segmentation(geo=indices == value, label=class_names[value])
             out.append(Annotation.new(annotation_definition=segmentation, automated=False))
     return out
 
@@ -350,13 +402,21 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
     label_map = label_map.copy() if label_map is not None else LabelMap()
     written: list[Path] = []
     stems: list[str] = []
+    items_by_stem: dict[str, str | None] = {}
     for collection in dataset.items:
         if collection.is_video or collection.is_audio:
             for annotation in collection:
                 report.skip(annotation, "voc.not-an-image", "VOC holds images only", collection.filename)
             continue
-        stem = (collection.filename or collection.name or f"item_{len(stems)}").lstrip("/")
-        stem = posixpath.splitext(stem)[0]
+        # the XML's own name when it differs from <filename>
+        stem = _voc_meta(collection._item_json, "metadata", "user").get("stem")
+        if not isinstance(stem, str) or not stem:
+            stem = (collection.filename or collection.name or f"item_{len(stems)}").lstrip("/")
+            stem = posixpath.splitext(stem)[0]
+        if stem in items_by_stem:
+            raise OutputError(f"items {items_by_stem[stem]!r} and {collection.filename!r} both map to "
+                              f"Annotations/{stem}.xml")
+        items_by_stem[stem] = collection.filename
         written.extend(_write_item(collection, dst, stem, label_map, options, report))
         stems.append(stem)
         report.items_out += 1
@@ -370,13 +430,45 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
     return [*written, split, dst / LABELMAP_FILENAME, dst / "labelmap.txt"]
 
 
+def _voc_meta(data: Any, *keys: str) -> dict:
+    """``data[keys…]["voc"]`` (what a VOC read kept in ``metadata.user.voc``), or ``{}`` if not a dict."""
+    for key in (*keys, "voc"):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _fragments(texts: Any, item: str | None, where: str, report: ConversionReport) -> list:
+    """The kept XML elements; a broken or entity-bearing one is reported (``failed``) and left out."""
+    out = []
+    for index, text in enumerate(texts if isinstance(texts, list) else []):
+        try:
+            out.append(_fragment(text, item, f"{where}/{index}"))
+        except FormatError as exc:
+            report.failed(exc, code="voc.invalid-extra-xml")
+    return out
+
+
+_NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _text_problem(definition) -> str | None:
+    """Why the label or an attribute cannot be XML text (control characters), else None."""
+    texts = [definition.label or ""]
+    for key, value in definition.attributes.items():
+        texts.extend((str(key), "" if value is None else str(value)))
+    for text in texts:
+        if _NOT_XML_TEXT.search(text):
+            return f"{text!r} holds characters XML cannot hold (control characters)"
+    return None
+
+
 def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_map: LabelMap,
                 options: ConvertOptions, report: ConversionReport) -> list[Path]:
     from lxml import etree
 
     item = collection.filename
     width, height = collection.display_size
-    voc_meta = ((collection._item_json or {}).get("metadata") or {}).get("user", {}).get("voc") or {}
+    voc_meta = _voc_meta(collection._item_json, "metadata", "user")
     document = etree.Element("annotation")
     folder = voc_meta.get("folder")
     etree.SubElement(document, "folder").text = folder if folder is not None else posixpath.basename(
@@ -384,25 +476,29 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
     etree.SubElement(document, "filename").text = posixpath.basename(item or stem)
     if "path" in voc_meta:
         etree.SubElement(document, "path").text = voc_meta["path"]
-    extra_xml = list(voc_meta.get("extra_xml") or [])
-    source = next((x for x in extra_xml if x.startswith("<source")), None)
+    extra_xml = _fragments(voc_meta.get("extra_xml"), item, "/metadata/user/voc/extra_xml", report)
+    source = next((x for x in extra_xml if x.tag == "source"), None)
     if source is not None:
-        document.append(etree.fromstring(source, _parser()))
+        document.append(source)
         extra_xml.remove(source)
     else:
         etree.SubElement(etree.SubElement(document, "source"), "database").text = "Unknown"
-    size = etree.SubElement(document, "size")
-    etree.SubElement(size, "width").text = str(width or 0)
-    etree.SubElement(size, "height").text = str(height or 0)
-    etree.SubElement(size, "depth").text = str(voc_meta.get("depth", 3))
+    if width or height:  # unknown: no <size> rather than a made-up 0 × 0
+        size = etree.SubElement(document, "size")
+        etree.SubElement(size, "width").text = str(width or 0)
+        etree.SubElement(size, "height").text = str(height or 0)
+        etree.SubElement(size, "depth").text = str(voc_meta.get("depth", 3))
     segmented = etree.SubElement(document, "segmented")
     instance_masks: list[tuple[int, np.ndarray, str]] = []
     boxes_by_object = {a.object_id: a for a in collection if a.type == "box" and a.object_id is not None}
+    deferred: list[Annotation] = []  # masks of a box's object, drawn with that box
+    drawn: list[Annotation] = []
     number = 0
-    for annotation in collection:
+    for position, annotation in enumerate(collection):
         definition = annotation.annotation_definition
         kind = definition.type
         if kind == "binary" and annotation.object_id in boxes_by_object:
+            deferred.append(annotation)
             continue  # the mask of a box's object: drawn with that object below
         if kind not in ("box", "segment", "binary", "ellipse"):
             report.skip(annotation, "voc.unsupported-type", f"VOC cannot hold a {kind!r} annotation", item)
@@ -410,6 +506,10 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
         problems = definition.problems()
         if problems:
             report.skip(annotation, "voc.invalid-geometry", problems[0], item)
+            continue
+        problem = _text_problem(definition)
+        if problem:
+            report.skip(annotation, "voc.invalid-text", problem, item)
             continue
         label = definition.label or "unlabeled"
         label_map.add(label)
@@ -422,14 +522,23 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
         mask = _object_mask(annotation, collection, width, height)
         if mask is not None:
             instance_masks.append((number, mask, label))
-            partner = next((a for a in collection if a.type == "binary" and a.object_id is not None
-                            and a.object_id == annotation.object_id and a is not annotation), None)
+            partner = None
+            if kind == "box":  # the mask drawn is its object's binary (see _object_mask); others draw their own
+                partner = next((a for a in collection if a.type == "binary" and a.object_id is not None
+                                and a.object_id == annotation.object_id), None)
             if partner is not None:
                 report.wrote(partner)
-        for fragment in (annotation.metadata.get("user") or {}).get("voc", {}).get("extra_xml") or []:
-            document.findall("object")[-1].append(etree.fromstring(fragment, _parser()))
+                drawn.append(partner)
+        kept = _fragments(_voc_meta(annotation.metadata, "user").get("extra_xml"), item,
+                          f"/annotations/{position}/metadata/user/voc/extra_xml", report)
+        for fragment in kept:
+            document.findall("object")[-1].append(fragment)
+    for annotation in deferred:
+        if not any(annotation is d for d in drawn):
+            report.skip(annotation, "voc.mask-not-written", "the mask of a box that was not written, or not "
+                        "the image's size", item)
     for fragment in extra_xml:
-        document.append(etree.fromstring(fragment, _parser()))
+        document.append(fragment)
     segmented.text = "1" if instance_masks else "0"
     outputs = []
     target = safe_join(dst / "Annotations", stem + ".xml")
