@@ -277,10 +277,18 @@ def _check_record(record: Any, images: dict, labels: dict) -> tuple[str, str] | 
     return None
 
 
+_NUMBER_TYPES = frozenset({int, float})
+
+
 def _numbers(values: Any, count: int) -> bool:
-    return (isinstance(values, list) and len(values) == count
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
-                    for v in values))
+    """``values`` is a list of ``count`` finite JSON numbers (checked as a whole, not one by one)."""
+    if not isinstance(values, list) or len(values) != count:
+        return False
+    if not values:
+        return True
+    if {type(v) for v in values} - _NUMBER_TYPES:  # bools, strings, None …
+        return False
+    return bool(np.isfinite(np.asarray(values, dtype=np.float64)).all())
 
 
 def _shape_hints(path: Path) -> dict[Any, str]:
@@ -392,7 +400,9 @@ def geometry_fingerprint(definition) -> str:
 
 
 def _new(definition, metadata: dict) -> Annotation:
-    return Annotation.new(annotation_definition=definition, automated=False, metadata=metadata)
+    """A fresh annotation owning ``metadata`` (built here, so no defensive copy is needed)."""
+    metadata.setdefault("system", {})["automated"] = False
+    return Annotation(definition, metadata=metadata)
 
 
 def _record_geometry(record: dict, label: str, hint: str | None):

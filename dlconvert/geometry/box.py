@@ -155,7 +155,9 @@ class Box(BaseAnnotationDefinition):
         xs = [p[0] for p in xy]
         ys = [p[1] for p in xy]
         angle = None
-        extras = [v for v in coordinates if not isinstance(v, dict)]
+        # The angle: the first non-point element; null means none (the SDK reads only numbers there).
+        extras = [(i, v) for i, v in enumerate(coordinates) if not isinstance(v, dict) and v is not None]
         if extras:
-            angle = read_number(extras[0], json_pointer(len(points)))
+            index, value = extras[0]
+            angle = read_number(value, json_pointer(index))
         return cls(left=min(xs), top=min(ys), right=max(xs), bottom=max(ys), angle=angle)

@@ -23,33 +23,55 @@ __all__ = [
     "encode_png_mask",
     "mask_bounds",
     "mask_to_rings",
+    "mask_to_shapes",
     "png_size",
     "rasterize_rings",
 ]
 
-_SUBPIXEL_BITS = 8  # cv2.fillPoly fixed-point precision: 1/256 px
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DATA_URL = re.compile(r"^data:image/png(;[^,;]*=[^,;]*)*;base64,", re.IGNORECASE)
 
 
 def rasterize_rings(rings: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
-    """A bool ``(h, w)`` mask of the rings, combined even-odd, pixel centres sampled."""
-    import cv2
+    """A bool ``(h, w)`` mask of the rings, combined even-odd, pixel centres sampled.
 
+    A scanline fill on the pixel centres: each ring edge crossing the row of centres ``y = r + ½``
+    (half-open in y, so a vertex on that row counts once) toggles every pixel whose centre lies at
+    or right of the crossing. ``cv2.fillPoly`` cannot do this: it also draws the outline, which
+    adds up to a pixel all around (a 3×3-pixel square came out 4×4).
+    """
     height, width = shape
-    mask = np.zeros((height, width), dtype=np.uint8)
-    scale = 1 << _SUBPIXEL_BITS
+    rows, xs = [], []
     for ring in rings:
         ring = np.asarray(ring, dtype=np.float64)
         if len(ring) < 3:
             continue
-        # Continuous → OpenCV's pixel-centre integer grid, in fixed point.
-        pts = np.round((ring - 0.5) * scale).astype(np.int64)
-        pts = np.clip(pts, -(2**30), 2**30).astype(np.int32)
-        layer = np.zeros_like(mask)
-        cv2.fillPoly(layer, [pts.reshape(-1, 1, 2)], 1, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
-        mask ^= layer
-    return mask.astype(bool)
+        x0, y0 = ring[:, 0], ring[:, 1]
+        x1, y1 = np.roll(x0, -1), np.roll(y0, -1)
+        # Rows whose centre y satisfies min(y0, y1) <= y < max(y0, y1), clipped to the canvas.
+        first = np.clip(np.ceil(np.minimum(y0, y1) - 0.5), 0, height)
+        stop = np.clip(np.ceil(np.maximum(y0, y1) - 0.5), 0, height)
+        counts = (stop - first).astype(np.int64)
+        if not counts.any():
+            continue
+        edge = np.repeat(np.arange(len(ring)), counts)
+        row = first[edge] + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+        t = (row + 0.5 - y0[edge]) / (y1[edge] - y0[edge])
+        rows.append(row.astype(np.int64))
+        xs.append(x0[edge] + t * (x1[edge] - x0[edge]))
+    mask = np.zeros((height, width), dtype=bool)
+    if not rows:
+        return mask
+    row = np.concatenate(rows)
+    col = np.clip(np.ceil(np.concatenate(xs) - 0.5), 0, width).astype(np.int64)  # first centre at or right
+    top, left = int(row.min()), int(col.min())
+    toggles = np.zeros((int(row.max()) + 1 - top, width + 1 - left), dtype=np.uint8)
+    np.add.at(toggles, (row - top, col - left), 1)
+    # Even-odd: a centre is inside when an odd number of crossings lie at or left of it (uint8 wraps at
+    # 256, which keeps the parity). Only the rows and columns the crossings reach can change.
+    parity = np.cumsum(toggles[:, : width - left], axis=1, dtype=np.uint8) & 1
+    mask[top : top + len(toggles), left:] = parity.astype(bool)
+    return mask
 
 
 def mask_bounds(mask: np.ndarray) -> tuple[float, float, float, float]:
@@ -64,44 +86,23 @@ def mask_bounds(mask: np.ndarray) -> tuple[float, float, float, float]:
 def mask_to_rings(
     mask: np.ndarray, *, epsilon: float | None = None, max_instances: int | None = 1, min_area: float = 0
 ) -> list[list[np.ndarray]]:
-    """Trace a mask into instances, each ``[outer ring, hole rings …]`` on pixel edges.
+    """Trace a mask into instances, each a list of rings (outer rings and their holes) on pixel edges.
 
-    Instances are connected components, largest first; those with area ≤ ``min_area`` are
-    dropped, then at most ``max_instances`` are kept (``None`` = all). The outline follows the
-    pixel edges (a filled 16×16 square becomes a 16×16 polygon, area 256, not the 15×15 polygon
-    through the boundary pixels' centres), then ``epsilon`` (pixels; ``None`` = 0.5) simplifies it.
+    Instances are connected components (8-connected, as OpenCV traces them), largest first; see
+    :func:`mask_to_shapes`. The outline follows the pixel edges (a filled 16×16 square becomes a
+    16×16 polygon, area 256, not the 15×15 polygon through the boundary pixels' centres), then
+    ``epsilon`` (pixels; ``None`` = 0.5) simplifies it. Read the rings even-odd: an instance whose
+    pixels touch only at a corner has several outer rings, the largest part first.
     """
-    import cv2
     import shapely
 
-    binary = (np.asarray(mask) > 0).astype(np.uint8)
-    if not binary.any():
-        return []
-    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    hierarchy = hierarchy[0]
-    instances = []
-    for index, contour in enumerate(contours):
-        if hierarchy[index][3] != -1:  # a hole: handled with its parent
-            continue
-        holes = []
-        child = hierarchy[index][2]
-        while child != -1:
-            holes.append(contours[child].reshape(-1, 2).astype(np.float64))
-            child = hierarchy[child][0]
-        shape = _pixel_edge_outline(contour.reshape(-1, 2).astype(np.float64), holes)
-        if shape.is_empty or shape.area <= min_area:
-            continue
-        instances.append(shape)
-    instances.sort(key=lambda s: -s.area)
-    if max_instances is not None:
-        instances = instances[:max_instances]
     tolerance = 0.5 if epsilon is None else float(epsilon)
     out = []
-    for shape in instances:
-        if tolerance > 0:
-            simplified = shape.simplify(tolerance, preserve_topology=True)
-            shape = simplified if not simplified.is_empty else shape
+    for shape in mask_to_shapes(mask, max_instances=max_instances, min_area=min_area):
+        simplified = shape.simplify(tolerance, preserve_topology=True)  # 0 drops only collinear points
+        shape = simplified if not simplified.is_empty else shape
         polygons = list(shape.geoms) if isinstance(shape, shapely.MultiPolygon) else [shape]
+        polygons.sort(key=lambda p: -p.area)  # ring 0, all the SDK reads (B19), is the main outline
         rings: list[np.ndarray] = []
         for polygon in polygons:
             rings.append(np.asarray(polygon.exterior.coords)[:-1])
@@ -110,18 +111,56 @@ def mask_to_rings(
     return out
 
 
-def _pixel_edge_outline(outer: np.ndarray, holes: list[np.ndarray]):
-    """Grow a pixel-centre contour by half a pixel onto the pixel edges (holes shrink)."""
+def mask_to_shapes(mask: np.ndarray, *, max_instances: int | None = None, min_area: float = 0) -> list:
+    """A mask's instances as exact shapely (Multi)Polygons: the union of their pixel squares.
+
+    Instances are 8-connected components, largest first; those with area ≤ ``min_area`` are
+    dropped, then at most ``max_instances`` are kept (``None`` = all).
+    """
+    import cv2
     import shapely
 
-    if len(outer) < 3:  # a 1-pixel-wide line or a single pixel
-        base = shapely.LineString(outer) if len(outer) > 1 else shapely.Point(outer[0])
-        grown = base.buffer(0.5, cap_style="square", join_style="mitre")
-    else:
-        polygon = shapely.Polygon(outer, [h for h in holes if len(h) >= 3])
-        polygon = shapely.make_valid(polygon)
-        grown = polygon.buffer(0.5, join_style="mitre", mitre_limit=2.0)
-    return shapely.affinity.translate(grown, 0.5, 0.5)
+    binary = (np.asarray(mask) > 0).astype(np.uint8)
+    if not binary.any():
+        return []
+    left, top, right, bottom = (int(v) for v in mask_bounds(binary))
+    binary = binary[top:bottom, left:right]  # work on the object, not the whole item
+    faces, rows, cols = _pixel_edge_faces(binary, origin=(left, top))
+    _, component = cv2.connectedComponents(binary, connectivity=8)
+    labels = component[rows, cols]
+    order = np.argsort(labels, kind="stable")
+    groups = np.split(faces[order], np.flatnonzero(np.diff(labels[order])) + 1)
+    # Faces of one instance touch only at pixel corners: together they are a valid MultiPolygon.
+    instances = [group[0] if len(group) == 1 else shapely.MultiPolygon(list(group)) for group in groups]
+    instances = [shape for shape in instances if shape.area > min_area]
+    instances.sort(key=lambda s: -s.area)
+    return instances if max_instances is None else instances[:max_instances]
+
+
+def _pixel_edge_faces(binary: np.ndarray, origin: tuple[int, int] = (0, 0)):
+    """The 4-connected foreground regions as polygons on pixel edges, each with one pixel inside it.
+
+    Every unit pixel edge between foreground and background is a segment; polygonising them gives
+    one face per region (foreground, or background enclosed as a hole), holes included. Returns the
+    foreground faces, shifted by ``origin`` (x, y), and the ``(row, column)`` in ``binary`` of one
+    foreground pixel in each.
+    """
+    import shapely
+
+    padded = np.pad(binary, 1)
+    # y = i, x from j to j + 1: rows i − 1 and i differ in column j.
+    i, j = np.nonzero(padded[:-1, 1:-1] != padded[1:, 1:-1])
+    horizontal = np.stack([np.stack([j, i], axis=1), np.stack([j + 1, i], axis=1)], axis=1)
+    # x = j, y from i to i + 1: columns j − 1 and j differ in row i.
+    i, j = np.nonzero(padded[1:-1, :-1] != padded[1:-1, 1:])
+    vertical = np.stack([np.stack([j, i], axis=1), np.stack([j, i + 1], axis=1)], axis=1)
+    edges = shapely.linestrings(np.concatenate([horizontal, vertical]).astype(np.float64) + origin)
+    faces = shapely.get_parts(shapely.polygonize(edges))
+    # A point inside a face lies in one of its pixels (on an inner pixel edge, floor picks either side).
+    inside = shapely.get_coordinates(shapely.point_on_surface(faces)) - origin
+    cols, rows = np.floor(inside).astype(np.int64).T
+    foreground = binary[rows, cols] > 0
+    return faces[foreground], rows[foreground], cols[foreground]
 
 
 # -- PNG data URLs --------------------------------------------------------------------------------
@@ -192,7 +231,8 @@ def encode_png_mask(mask: np.ndarray, color: tuple[int, int, int] | None) -> str
     mask = np.asarray(mask, dtype=bool)
     bgra = np.zeros((*mask.shape, 4), dtype=np.uint8)
     bgra[mask] = (b, g, r, 255)
-    ok, buffer = cv2.imencode(".png", bgra)
+    # zlib level 1: masks are mostly runs, so it costs little size and saves most of the time
+    ok, buffer = cv2.imencode(".png", bgra, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     if not ok:  # pragma: no cover - OpenCV only fails on empty images
         raise InvalidAnnotationError("cannot encode mask as PNG", where="")
     return "data:image/png;base64," + base64.b64encode(buffer.tobytes()).decode("ascii")

@@ -111,7 +111,7 @@ class _Rings(BaseAnnotationDefinition):
         return tuple(self.parts)
 
     def _coordinates(self) -> list:
-        return [[{"x": float(x), "y": float(y)} for x, y in ring] for ring in self.parts]
+        return [[{"x": x, "y": y} for x, y in ring.tolist()] for ring in self.parts]
 
     @classmethod
     def _from_coordinates(cls, coordinates: Any) -> _Rings:

@@ -47,13 +47,17 @@ class Segmentation(BaseAnnotationDefinition):
     @property
     def geo(self) -> np.ndarray:
         """The mask as a read-only bool ``(height, width)`` array."""
+        self._decode()
+        return self._mask if self._mask is not None else np.zeros((0, 0), dtype=bool)
+
+    def _decode(self) -> None:
+        """Decode the PNG once: the mask, and ``color`` (unless given) from its first foreground pixel."""
         if self._mask is None and self._png is not None:
             mask, color = decode_png_mask(self._png, max_pixels=MAX_MASK_PIXELS)
             mask.setflags(write=False)
             object.__setattr__(self, "_mask", mask)
             if self.color is None:
                 object.__setattr__(self, "color", color)
-        return self._mask if self._mask is not None else np.zeros((0, 0), dtype=bool)
 
     @geo.setter
     def geo(self, value: np.ndarray) -> None:
@@ -74,15 +78,13 @@ class Segmentation(BaseAnnotationDefinition):
         return float(np.count_nonzero(self.geo))
 
     def to_shapely(self):
-        """The mask traced into polygons on pixel edges (holes kept)."""
+        """The mask traced into polygons on pixel edges (holes kept): exactly its pixels' union."""
         import shapely
 
-        from .masks import mask_to_rings
+        from .masks import mask_to_shapes
 
-        parts = []
-        for rings in mask_to_rings(self.geo, epsilon=0, max_instances=None):
-            parts.append(shapely.Polygon(rings[0], rings[1:]))
-        return shapely.MultiPolygon(parts) if len(parts) != 1 else parts[0]
+        shapes = mask_to_shapes(self.geo)
+        return shapely.union_all(shapes).simplify(0) if shapes else shapely.MultiPolygon()
 
     def to_box(self):
         """The box around the mask (pixel edges)."""
@@ -112,7 +114,9 @@ class Segmentation(BaseAnnotationDefinition):
     # -- JSON ----------------------------------------------------------------------------------
     def to_coordinates(self, color: Any = None) -> Any:
         """The PNG data URL; the source string is returned unchanged unless a new colour is asked."""
-        if self._source is not None and (color is None or tuple(color[:3]) == self.color):
+        if self._source is not None and color is not None:
+            self._decode()  # the colour the source carries is known only once decoded
+        if self._source is not None and (color is None or tuple(int(c) for c in color[:3]) == self.color):
             return self._source
         rgb = tuple(int(c) for c in color[:3]) if color is not None else self.color
         return encode_png_mask(self.geo, rgb)

@@ -17,7 +17,7 @@ from .._json import dumps
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError
 from ..labels import LabelMap
-from .views import MAX_CANVAS_PIXELS, RenderResult, ViewAnnotationOptions, as_view, render
+from .views import MAX_CANVAS_PIXELS, MAX_ID, RenderResult, ViewAnnotationOptions, as_view, render
 
 __all__ = ["encode_picture", "item_picture", "load_display_image", "load_video_frame", "render_dataset",
            "write_picture"]
@@ -71,6 +71,9 @@ def encode_picture(array: np.ndarray) -> tuple[bytes, str]:
 
     if array.dtype == np.uint32:
         from PIL import Image
+
+        if array.size and int(array.max()) > MAX_ID:  # PIL writes mode "I" signed: larger values would wrap
+            raise DlconvertError(f"a pixel value of {int(array.max())} is more than a 32-bit TIFF holds ({MAX_ID})")
 
         buffer = io.BytesIO()
         Image.fromarray(array.astype(np.int32), mode="I").save(buffer, format="TIFF", compression="tiff_deflate")

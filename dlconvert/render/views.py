@@ -8,8 +8,9 @@
 
 Id pictures are exact: no anti-aliasing, filled shapes, and a dtype wide enough for the largest
 id (uint8, uint16, uint32) — the SDK's uint8 wraps and its anti-aliased edges invent ids (B1,
-B20). Draw order is the stored order; a later annotation covers an earlier one, and the
-overlapping pixels are counted. Video items render the state at ``frame_num`` (hidden states
+B20). An object id that is not a whole number 0…2³¹−1 (the largest a 32-bit TIFF holds) is not
+drawn and is counted. Draw order is the stored order; a later annotation covers an earlier one,
+and the overlapping pixels are counted. Video items render the state at ``frame_num`` (hidden states
 are not drawn). Classifications, subtitles and other shapeless types draw nothing and are
 counted as such.
 """
@@ -32,6 +33,8 @@ __all__ = ["MAX_CANVAS_PIXELS", "RenderResult", "ViewAnnotationOptions", "render
 
 #: The largest canvas drawn (pixels); a hostile 10⁹ × 10⁹ item must not allocate.
 MAX_CANVAS_PIXELS = 400_000_000
+#: The largest id an id picture holds: its 32-bit TIFF is written signed (PIL's mode "I").
+MAX_ID = 2**31 - 1
 OVERLAY_ALPHA = 0.4
 _BACKGROUND_GREY = 96
 
@@ -156,6 +159,11 @@ def _skeleton(collection, pose_annotation, shape, labels: LabelMap, thickness: i
 def _render_ids(collection, view, shape, labels: LabelMap, label_instance_dict, thickness) -> RenderResult:
     thickness = FILLED if thickness is None else thickness
     ids = dict(label_instance_dict) if label_instance_dict is not None else labels.instance_map()
+    for label, given in ids.items():
+        ids[label] = None if isinstance(given, bool) else _whole_id(given)
+        if ids[label] is None:
+            raise DlconvertError(f"the instance id of label {label!r} must be a whole number 0…{MAX_ID}, "
+                                 f"got {given!r}")
     values: list[tuple[Any, Coverage, int, dict]] = []
     result = RenderResult(np.zeros(0))
     for annotation, covered, reason in _shapes(collection, shape, thickness, labels):
@@ -168,7 +176,10 @@ def _render_ids(collection, view, shape, labels: LabelMap, label_instance_dict, 
             if annotation.object_id is None:
                 result.not_drawn["no object id"] += 1
                 continue
-            value = int(annotation.object_id)
+            value = _whole_id(annotation.object_id)
+            if value is None:
+                result.not_drawn[f"object id not a whole number 0…{MAX_ID}"] += 1
+                continue
             meaning = {"object_id": annotation.object_id, "label": label}
         if covered is None:
             result.not_drawn[reason] += 1
@@ -182,9 +193,25 @@ def _render_ids(collection, view, shape, labels: LabelMap, label_instance_dict, 
         result.drawn += 1
         entry = result.legend.setdefault(value, dict(meaning))
         if view is ViewAnnotationOptions.OBJECT_ID and entry.get("label") != meaning["label"]:
-            entry["label"] = sorted({entry["label"] or "", meaning["label"] or ""})  # one track, two labels
+            known = entry["label"] if isinstance(entry["label"], list) else [entry["label"] or ""]
+            entry["label"] = sorted({*known, meaning["label"] or ""})  # one track, several labels
     result.image = canvas
     return result
+
+
+def _whole_id(given: Any) -> int | None:
+    """The pixel value of an id (``7``, ``"7"``, ``"7.0"``), or None when it is not a whole number 0…MAX_ID."""
+    try:
+        value = int(str(given))
+    except ValueError:
+        try:
+            number = float(str(given))
+        except ValueError:
+            return None
+        if not number.is_integer():
+            return None
+        value = int(number)
+    return value if 0 <= value <= MAX_ID else None
 
 
 def _render_colour(collection, view, shape, image, labels: LabelMap, thickness, alpha, with_text,

@@ -1,0 +1,106 @@
+"""The visual-QA notebook (notebooks/visual_qa.ipynb) runs top to bottom, headless, and shows pictures.
+
+It is executed with nbclient in the ``python3`` kernel (jupyter_client starts it with this
+interpreter, so the project's venv) on a copy in a temporary folder: once as committed (the
+bundled sample), once with only its first code cell changed to read another format.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbclient import NotebookClient
+from PIL import Image
+
+from dlconvert.converter import Converter
+from dlconvert.formats.dataloop import read_dataloop
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "visual_qa.ipynb"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _execute(folder: Path, first_cell: str | None = None) -> nbformat.NotebookNode:
+    """Run a copy of the notebook in ``folder`` (optionally with another first code cell); returns it executed."""
+    copy = folder / NOTEBOOK.name
+    shutil.copy(NOTEBOOK, copy)
+    notebook = nbformat.read(copy, as_version=4)
+    if first_cell is not None:
+        next(cell for cell in notebook.cells if cell.cell_type == "code").source = first_cell
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(folder)}})
+    client.execute()
+    nbformat.write(notebook, copy)
+    return notebook
+
+
+def _outputs(notebook: nbformat.NotebookNode) -> list:
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+
+
+def _pictures(notebook: nbformat.NotebookNode) -> list[bytes]:
+    return [base64.b64decode(output["data"]["image/png"]) for output in _outputs(notebook)
+            if "image/png" in output.get("data", {})]
+
+
+def _check_ran_and_showed_pictures(notebook: nbformat.NotebookNode, minimum: int = 3) -> None:
+    outputs = _outputs(notebook)
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr" and "Traceback" in o.text]
+    assert all(cell.execution_count for cell in notebook.cells if cell.cell_type == "code")  # every cell ran
+    pictures = _pictures(notebook)
+    assert len(pictures) >= minimum
+    for data in pictures:
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "PNG" and image.width >= 200 and image.height >= 100
+            assert np.asarray(image.convert("L")).std() > 5  # not a blank figure
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> nbformat.NotebookNode:
+    return _execute(tmp_path_factory.mktemp("notebook"))
+
+
+def test_committed_notebook_is_clean_and_parameterised_in_its_first_cell():
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in code)  # outputs cleared
+    first = code[0].source
+    for line in ("SOURCE = dlconvert.demo.sample_dataset_path()", 'FORMAT = "dataloop"', "IMAGES = None"):
+        assert line in first
+    assert not any(name in cell.source for cell in code[1:] for name in ("SOURCE =", "FORMAT =", "IMAGES ="))
+    assert sum(cell.cell_type == "markdown" for cell in notebook.cells) >= 6  # each step explained
+
+
+def test_notebook_runs_on_the_bundled_sample(sample_run, sample_dir, tmp_path):
+    _check_ran_and_showed_pictures(sample_run, minimum=4)  # statistics, sheet, four views, flagged items
+    items = list(read_dataloop(sample_dir))
+    text = "".join(o.get("text", "") for o in _outputs(sample_run) if o.output_type == "stream")
+    assert (f"{len(items)} items ({sum(not c.is_audio for c in items)} with pictures), "
+            f"{sum(len(c) for c in items)} annotations") in text
+    report = Converter().run(sample_dir, "dataloop", tmp_path / "coco", "coco")
+    assert report.issues  # the sample has things COCO cannot hold
+    tables = [o["data"]["text/html"] for o in _outputs(sample_run) if "text/html" in o.get("data", {})]
+    assert len(tables) == 1 and tables[0].count("<tr>") == 1 + len(report.issues)  # header + one row per issue
+    for issue in report.issues:
+        assert issue.code in tables[0] and f"{issue.item}: " in text  # listed, and its item named
+
+
+def test_notebook_reads_another_format_by_changing_its_first_cell(sample_dir, tmp_path):
+    Converter().run(sample_dir, "dataloop", tmp_path / "coco", "coco")
+    first = (f"SOURCE = {str(tmp_path / 'coco' / 'coco.json')!r}\nFORMAT = \"coco\"\n"
+             f"IMAGES = {str(sample_dir / 'items')!r}\n")
+    notebook = _execute(tmp_path, first)
+    _check_ran_and_showed_pictures(notebook, minimum=3)
+    text = "".join(o.get("text", "") for o in _outputs(notebook) if o.output_type == "stream")
+    assert "4 items (4 with pictures)" in text and str(sample_dir / "items") in text
