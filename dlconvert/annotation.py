@@ -498,7 +498,8 @@ class Annotation:
         metadata = dict(self.metadata)
         system = dict(metadata.get("system") or {})
         attributes = self.annotation_definition.attributes
-        if attributes or self._attributes_present:
+        if attributes or (self._attributes_present and isinstance(system.get("attributes", {}), dict)):
+            # a non-object value read from the file (null, a list) stays as it was while none are set
             _put(system, "attributes", attributes)
         if self.frames is not None:
             first = self.frames.get(self.start_frame)
@@ -514,8 +515,8 @@ class Annotation:
         snapshots = []
         start = self.start_frame
         for frame_num in sorted(self.frames):
-            if frame_num <= start:
-                continue
+            if frame_num == start:
+                continue  # the first state is the top-level coordinates
             state = self.frames[frame_num]
             raw = state._raw or {}
             snap = dict(raw)
@@ -532,7 +533,8 @@ class Annotation:
             coordinates = definition.to_coordinates()
             if key in snap or not raw or coordinates is not None:
                 _put(snap, key, coordinates)
-            _put(snap, "namedAttributes", definition.attributes, absent={} if raw else _MISSING)
+            if definition.attributes or not raw or isinstance(snap.get("namedAttributes", {}), dict):
+                _put(snap, "namedAttributes", definition.attributes, absent={} if raw else _MISSING)
             if definition.description is not None or isinstance(snap.get("description"), str):
                 _put(snap, "description", definition.description)
             snapshots.append(snap)

@@ -204,11 +204,6 @@ def _image_item(v2_attributes) -> dict:
          "metadata": {"system": {"attributes": v2_attributes}}}]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="annotation.py: v2 attributes that are not an object (null, a list) are read as {} and written back "
-           "as {}: metadata.system.attributes in Annotation._metadata_json, namedAttributes in _snapshots_json",
-)
 @pytest.mark.parametrize("item", [_image_item(None), _image_item(["Frontal"]), _video_item(None)],
                          ids=["attributes-null", "attributes-list", "namedAttributes-null"])
 def test_non_object_v2_attributes_are_written_back_as_read(item):
@@ -216,11 +211,6 @@ def test_non_object_v2_attributes_are_written_back_as_read(item):
     assert orjson.dumps(AnnotationCollection.from_json(orjson.loads(text)).to_json()) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="annotation.py: Annotation._snapshots_json skips every stored frame <= start_frame, so a snapshot "
-           "stored before metadata.system.frame is read and then silently dropped on write",
-)
 def test_snapshot_before_the_start_frame_is_not_lost():
     item = _video_item({})
     system = item["annotations"][0]["metadata"]["system"]
