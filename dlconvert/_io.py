@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import OutputError
 
-__all__ = ["atomic_write", "safe_join"]
+__all__ = ["atomic_write", "safe_join", "staged_output"]
 
 
 def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
@@ -30,6 +33,31 @@ def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
     if resolved != root_path and root_path not in resolved.parents:
         raise OutputError(f"path {relative!r} resolves outside the output folder (through a link?)")
     return target
+
+
+@contextmanager
+def staged_output(dst: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
+    """A temporary folder beside ``dst`` to write into; it becomes ``dst`` only if the block succeeds.
+
+    A non-empty ``dst`` is refused unless ``overwrite``; on any failure the staging folder is
+    removed and ``dst`` is left as it was, so no half-written output is ever seen.
+    """
+    dst = Path(dst)
+    if dst.exists() and not dst.is_dir():
+        raise OutputError("the output exists and is not a folder", path=dst)
+    if dst.is_dir() and any(dst.iterdir()) and not overwrite:
+        raise OutputError("the output folder is not empty; pass --overwrite to replace it", path=dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 is for the staging name only
+    try:
+        yield staging
+        if dst.exists():
+            shutil.rmtree(dst)
+        os.replace(staging, dst)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _umask() -> int:

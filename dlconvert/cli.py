@@ -7,14 +7,13 @@ shows the traceback instead. Progress bars go to stderr and only when it is a te
 from __future__ import annotations
 
 import functools
-import shutil
 import sys
 import traceback
 from pathlib import Path
 
 import click
 
-from .errors import DlconvertError, OutputError
+from .errors import DlconvertError
 
 EXIT_DATA_ERROR = 1
 EXIT_INTERNAL_ERROR = 3
@@ -196,7 +195,7 @@ def render(src: Path, dst: Path, from_format: str, views: tuple[str, ...], image
            frame_num: int | None, alpha: float | None, thickness: int | None, with_text: bool, sheet: bool,
            overwrite: bool) -> None:
     """Render SRC as pictures in the Dataloop export layout (mask/, instance/, object_id/, img_mask/)."""
-    from ._io import atomic_write
+    from ._io import atomic_write, staged_output
     from .formats import get_format
     from .labels import LabelMap
     from .render import contact_sheet, encode_picture, render_dataset
@@ -209,16 +208,16 @@ def render(src: Path, dst: Path, from_format: str, views: tuple[str, ...], image
     if label_map is None:  # one pass for the labels, so every item gets the same ids and colours
         label_map = LabelMap.from_names(a.annotation_definition.label for c in dataset.items for a in c)
         dataset = reader(src, options, ConversionReport())
-    _prepare_output(dst, overwrite)
-    counts = render_dataset(dataset.items, dst, views, images_root=options.images or dataset.images_root,
-                            label_map=label_map, frame_num=frame_num, alpha=alpha, thickness=thickness,
-                            with_text=with_text, progress=_progress("rendering"))
-    label_map.save(dst / "labelmap.json")
-    if sheet:
-        items = reader(src, options, ConversionReport()).items
-        picture = contact_sheet(items, images_root=options.images or dataset.images_root, label_map=label_map,
-                                frame_num=frame_num)
-        atomic_write(dst / "sheet.png", encode_picture(picture)[0])
+    with staged_output(dst, overwrite=overwrite) as staging:
+        counts = render_dataset(dataset.items, staging, views, images_root=options.images or dataset.images_root,
+                                label_map=label_map, frame_num=frame_num, alpha=alpha, thickness=thickness,
+                                with_text=with_text, progress=_progress("rendering"))
+        label_map.save(staging / "labelmap.json")
+        if sheet:
+            items = reader(src, options, ConversionReport()).items
+            picture = contact_sheet(items, images_root=options.images or dataset.images_root, label_map=label_map,
+                                    frame_num=frame_num)
+            atomic_write(staging / "sheet.png", encode_picture(picture)[0])
     click.echo(f"{counts['pictures']} pictures of {counts['items']} items written to {dst}", err=True)
 
 
@@ -241,22 +240,13 @@ def formats() -> None:
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it is not empty.")
 def demo(out: Path, overwrite: bool) -> None:
     """Run dlconvert on its bundled sample dataset and write the results to OUT."""
+    from ._io import staged_output
     from .demo import run_demo
 
-    _prepare_output(out, overwrite)
-    for line in run_demo(out):
-        click.echo(line)
-
-
-def _prepare_output(out: Path, overwrite: bool) -> None:
-    """Refuse a non-empty OUT unless ``overwrite``; then start from an empty folder."""
-    if out.exists() and not out.is_dir():
-        raise OutputError("exists and is not a folder", path=out)
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise OutputError("folder is not empty; pass --overwrite to replace it", path=out)
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with staged_output(out, overwrite=overwrite) as staging:
+        lines = list(run_demo(staging))
+    for line in lines:
+        click.echo(line.replace(str(staging), str(out)))
 
 
 if __name__ == "__main__":  # pragma: no cover

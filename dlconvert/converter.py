@@ -12,17 +12,16 @@ it into place only when it finished, so a failure leaves no half-written output 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._io import _umask
+from ._io import staged_output
 from .annotation import Annotation
 from .collection import AnnotationCollection
 from .dataset import ConvertOptions, Dataset
-from .errors import FormatError, OutputError
+from .errors import FormatError
 from .formats import AnnotationFormat, get_format
 from .report import ConversionReport, OnError
 
@@ -192,24 +191,12 @@ def _counted(collections, report: ConversionReport):
 
 def _write_atomically(write, dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport,
                       overwrite: bool) -> list[Path]:
-    """Write into a temporary sibling folder, then move it into place; nothing is left on failure."""
-    if dst.exists() and not dst.is_dir():
-        raise OutputError("the output exists and is not a folder", path=dst)
-    if dst.is_dir() and any(dst.iterdir()) and not overwrite:
-        raise OutputError("the output folder is not empty; pass --overwrite to replace it", path=dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent))
-    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 is for the staging name only
-    try:
+    """Run ``write`` into a staging folder that becomes ``dst`` only when it finished."""
+    with staged_output(dst, overwrite=overwrite) as staging:
         outputs = write(dataset, staging, options, report)
-        if dst.exists():
-            shutil.rmtree(dst)
-        os.replace(staging, dst)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    staged = staging.resolve()
-    return [dst / Path(p).resolve().relative_to(staged) for p in outputs]
+        staged = staging.resolve()
+        relative = [Path(p).resolve().relative_to(staged) for p in outputs]
+    return [dst / p for p in relative]
 
 
 def _save_source(annotations: Any, from_format: str, src: Path) -> None:

@@ -224,7 +224,7 @@ def _render_colour(collection, view, shape, image, labels: LabelMap, thickness, 
     else:
         alpha = 1.0 if alpha is None else alpha
         canvas = _as_rgba(image, shape) if image is not None else np.zeros((*shape, 4), dtype=np.uint8)
-    fill_thickness = FILLED if thickness is None or not overlay else thickness
+    fill_thickness = FILLED if thickness is None else thickness  # MASK: outlines when asked; overlay: filled
     result = RenderResult(np.zeros(0))
     texts = []
     for annotation, covered, reason in _shapes(collection, shape, fill_thickness if not overlay else FILLED, labels):
