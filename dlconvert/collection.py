@@ -193,12 +193,27 @@ class AnnotationCollection:
             atomic_write(path, dumps(self.to_json()))
             return path
         if view is ViewAnnotationOptions.VTT:
-            from ._io import atomic_write
-            from .formats.vtt import vtt_text
+            import tempfile
 
-            atomic_write(path, vtt_text(self).encode("utf-8"))
+            from ._io import atomic_write
+            from .dataset import ConvertOptions, Dataset
+            from .formats.vtt import write
+            from .report import ConversionReport
+
+            with tempfile.TemporaryDirectory(prefix="dlconvert-") as tmp:
+                written = write(Dataset([self]), Path(tmp), ConvertOptions(), ConversionReport())
+                if not written:
+                    raise ValueError("a VTT file needs a video or audio item")
+                atomic_write(path, Path(written[0]).read_bytes())
             return path
         return write_picture(render(self, view, **show_options), path, view)
+
+    @classmethod
+    def from_vtt_file(cls, filepath: str | os.PathLike[str], item: Any = None, **kwargs: Any) -> AnnotationCollection:
+        """Subtitles from a WebVTT file (labels from ``<v>`` voice spans), as the SDK's ``from_vtt_file``."""
+        from .formats.vtt import from_vtt_file
+
+        return from_vtt_file(filepath, item=item, **kwargs)
 
     @classmethod
     def from_instance_mask(cls, mask, instance_map: dict, *, filename: str | None = None,

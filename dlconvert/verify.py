@@ -107,7 +107,10 @@ def _issue_key(issue) -> tuple:
 
 
 def _key(collection: AnnotationCollection) -> str:
-    return (collection.filename or collection.name or "").lstrip("/")
+    """Items meet on their path without extension: a .vtt cannot say whether its media was .wav or .mp3."""
+    import posixpath
+
+    return posixpath.splitext((collection.filename or collection.name or "").lstrip("/"))[0]
 
 
 def _match(annotation: Annotation, candidates: list[Annotation], item, result: VerifyResult,
