@@ -118,11 +118,33 @@ def _format_option(flag: str, dest: str, help_text: str):
                         type=click.Choice(_FORMAT_NAMES, case_sensitive=False))
 
 
-def _options(images: Path | None, labels: Path | None):
+def _options(images: Path | None, labels: Path | None, **format_options):
     from .dataset import ConvertOptions
     from .labels import LabelMap
 
-    return ConvertOptions(images=images, labels=LabelMap.load(labels) if labels else None)
+    given = {key: value for key, value in format_options.items() if value is not None}
+    return ConvertOptions(images=images, labels=LabelMap.load(labels) if labels else None, **given)
+
+
+def _format_options(command):
+    """The per-format options shared by ``convert`` and ``verify``."""
+    options = [
+        click.option("--task", "yolo_task", type=click.Choice(["detect", "segment", "pose", "obb"]), default=None,
+                     help="YOLO task (default: the richest the data needs)."),
+        click.option("--precision", type=click.IntRange(0, 15), default=None,
+                     help="Decimals of normalised YOLO coordinates (default 6)."),
+        click.option("--split", default=None, help="YOLO split for items that name none (default train)."),
+        click.option("--images-mode", type=click.Choice(["none", "copy", "link"]), default=None,
+                     help="Put the images beside written YOLO labels (default none)."),
+        click.option("--voc-origin", type=click.Choice(["0", "1"]), default=None,
+                     callback=lambda ctx, param, value: None if value is None else int(value),
+                     help="VOC <bndbox> convention: 1 = 1-based inclusive (devkit, default), 0 = 0-based floats."),
+        click.option("--rle", type=click.Choice(["auto", "compressed", "uncompressed"]), default=None,
+                     help="COCO mask counts (default auto: the source's form, else compressed)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @main.command()
@@ -140,15 +162,16 @@ def _options(images: Path | None, labels: Path | None):
               help="Stop at the first bad file or record, or skip it and list it in the report.")
 @click.option("--overwrite", is_flag=True, help="Replace DST if it is not empty.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@_format_options
 def convert(src: Path, dst: Path, from_format: str, to_format: str, images: Path | None, labels: Path | None,
-            report_path: Path | None, on_error: str, overwrite: bool, workers: int | None) -> None:
+            report_path: Path | None, on_error: str, overwrite: bool, workers: int | None, **format_options) -> None:
     """Convert SRC (in --from) to DST (in --to); every annotation arrives or is reported."""
     import os
 
     from .converter import Converter
 
     converter = Converter(concurrency=workers or os.cpu_count() or 1, on_error=on_error,
-                          options=_options(images, labels), progress=_progress("converting"))
+                          options=_options(images, labels, **format_options), progress=_progress("converting"))
     report = converter.run(src, from_format, dst, to_format, overwrite=overwrite)
     if report_path is not None:
         report.save(report_path)
@@ -164,12 +187,14 @@ def convert(src: Path, dst: Path, from_format: str, to_format: str, images: Path
 @click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--min-iou", type=click.FloatRange(0, 1), default=0.999, show_default=True)
+@_format_options
 def verify(src: Path, from_format: str, via_format: str, images: Path | None, labels: Path | None,
-           min_iou: float) -> None:
+           min_iou: float, **format_options) -> None:
     """Round-trip SRC through --via and back; exit 1 if anything --via can hold was lost."""
     from .verify import verify as run_verify
 
-    result = run_verify(src, from_format, via_format, options=_options(images, labels), min_iou=min_iou)
+    result = run_verify(src, from_format, via_format, options=_options(images, labels, **format_options),
+                        min_iou=min_iou)
     click.echo(result.summary())
     if result.lost:
         sys.exit(EXIT_DATA_ERROR)

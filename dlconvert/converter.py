@@ -195,7 +195,8 @@ def _write_atomically(write, dataset: Dataset, dst: Path, options: ConvertOption
     with staged_output(dst, overwrite=overwrite) as staging:
         outputs = write(dataset, staging, options, report)
         staged = staging.resolve()
-        relative = [Path(p).resolve().relative_to(staged) for p in outputs]
+        # resolve the folder only: a linked image must not be followed out of the staging folder
+        relative = [(Path(p).parent.resolve() / Path(p).name).relative_to(staged) for p in outputs]
     return [dst / p for p in relative]
 
 

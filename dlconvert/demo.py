@@ -36,7 +36,7 @@ def run_demo(out: Path) -> Iterator[str]:
 
     from .converter import Converter
 
-    for target in ("coco", "voc"):
+    for target in ("coco", "yolo", "voc", "vtt"):
         report = Converter().run(sample, "dataloop", out / target, target, overwrite=True)
         report.save(out / f"report_{target}.json")
         yield f"{target}: written to {out / target}"

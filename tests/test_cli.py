@@ -137,7 +137,8 @@ def test_demo_refuses_a_non_empty_folder(cli_runner, tmp_path: Path):
     result = cli_runner.invoke(main, ["demo", str(out)])
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [f"error: {out}: the output folder is not empty; pass --overwrite to replace it"]
+    expected = f"error: {out}: the output folder is not empty; pass --overwrite to replace it"
+    assert result.stderr.splitlines() == [expected]
     assert "Traceback" not in result.output
     assert keep.read_text(encoding="utf-8") == "do not delete"
     assert sorted(p.name for p in out.iterdir()) == ["precious.txt"]
