@@ -8,12 +8,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+UNSUPPORTED = 64  # exit code the runner reads as "this tool cannot do this job"
+
 
 def main() -> None:
     job, data, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     formats = {"det": "yolo", "voc": "voc_detection"}
     if job not in formats:
-        raise SystemExit(f"datumaro cannot do {job}")
+        raise SystemExit(UNSUPPORTED)
     from datumaro.components.dataset import Dataset
 
     with tempfile.TemporaryDirectory() as tmp:

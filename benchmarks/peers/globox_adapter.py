@@ -5,11 +5,13 @@ from pathlib import Path
 
 from globox import AnnotationSet
 
+UNSUPPORTED = 64  # exit code the runner reads as "this tool cannot do this job"
+
 
 def main() -> None:
     job, data, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     if job not in ("det", "voc"):
-        raise SystemExit(f"globox cannot do {job}")
+        raise SystemExit(UNSUPPORTED)
     annotations = AnnotationSet.from_coco(data / "coco.json")
     if job == "det":
         labels = sorted(annotations._labels()) if hasattr(annotations, "_labels") else sorted(

@@ -3,11 +3,13 @@
 import sys
 from pathlib import Path
 
+UNSUPPORTED = 64  # exit code the runner reads as "this tool cannot do this job"
+
 
 def main() -> None:
     job, data, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     if job not in ("det", "seg"):
-        raise SystemExit(f"ultralytics cannot do {job}")
+        raise SystemExit(UNSUPPORTED)
     from ultralytics.data.converter import convert_coco
 
     convert_coco(labels_dir=str(data), save_dir=str(out), use_segments=job == "seg", cls91to80=False)

@@ -40,6 +40,7 @@ billion laughs). XML is written with lxml (escaped), never string templates; not
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import posixpath
 import re
@@ -73,6 +74,7 @@ _DOCUMENT_TAGS = ("folder", "filename", "path", "source", "size", "segmented", "
 _VOID = 255
 
 
+@functools.lru_cache(maxsize=4)
 def voc_colormap(n: int = 256) -> np.ndarray:
     """The VOC devkit's palette: ``(n, 3)`` uint8, entry i the colour of class i (bit-interleaved)."""
     cmap = np.zeros((n, 3), dtype=np.uint8)
@@ -85,6 +87,7 @@ def voc_colormap(n: int = 256) -> np.ndarray:
             b |= ((c >> 2) & 1) << (7 - j)
             c >>= 3
         cmap[i] = (r, g, b)
+    cmap.setflags(write=False)
     return cmap
 
 
@@ -489,7 +492,7 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
         etree.SubElement(size, "height").text = str(height or 0)
         etree.SubElement(size, "depth").text = str(voc_meta.get("depth", 3))
     segmented = etree.SubElement(document, "segmented")
-    instance_masks: list[tuple[int, np.ndarray, str]] = []
+    instance_masks: list[tuple[int, Any, str]] = []
     boxes_by_object = {a.object_id: a for a in collection if a.type == "box" and a.object_id is not None}
     deferred: list[Annotation] = []  # masks of a box's object, drawn with that box
     drawn: list[Annotation] = []
@@ -573,21 +576,28 @@ def _write_object(document, annotation: Annotation, origin: int) -> None:
             etree.SubElement(attribute, "value").text = "" if value is None else str(value)
 
 
-def _object_mask(annotation: Annotation, collection: AnnotationCollection, width, height) -> np.ndarray | None:
+def _object_mask(annotation: Annotation, collection: AnnotationCollection, width, height):
+    """The object's pixels as a windowed ``Coverage`` (the cost follows the shape, not the image)."""
+    from ..render.raster import coverage, fill_rings
+
     definition = annotation.annotation_definition
     if not (width and height):
         return None
+    shape = (height, width)
     if definition.type == "binary":
-        return definition.geo if definition.geo.shape == (height, width) else None
+        return coverage(definition, shape) if definition.geo.shape == shape else None
     if definition.type == "segment":
-        return Segmentation.from_polygon(definition, shape=(height, width)).geo
+        return fill_rings(definition.parts, shape)
     if definition.type == "ellipse":
-        return Segmentation.from_polygon(definition.to_polygon_points(), shape=(height, width)).geo
+        return fill_rings([definition.to_polygon_points()], shape)
     if definition.type == "box" and annotation.object_id is not None:
         partner = next((a for a in collection if a.type == "binary" and a.object_id == annotation.object_id), None)
-        if partner is not None and partner.annotation_definition.geo.shape == (height, width):
-            return partner.annotation_definition.geo
+        if partner is not None and partner.annotation_definition.geo.shape == shape:
+            return coverage(partner.annotation_definition, shape)
     return None
+
+
+_PALETTE_LIST = voc_colormap().reshape(-1).tolist()
 
 
 def _write_masks(dst: Path, stem: str, masks, label_map: LabelMap, shape) -> list[Path]:
@@ -596,18 +606,18 @@ def _write_masks(dst: Path, stem: str, masks, label_map: LabelMap, shape) -> lis
 
     from PIL import Image
 
-    palette = voc_colormap().reshape(-1).tolist()
+    palette = _PALETTE_LIST
     classes = np.zeros(shape, dtype=np.uint8)
     objects = np.zeros(shape, dtype=np.uint8)
-    for number, mask, label in masks:  # later objects on top, as drawn
-        classes[mask] = min(label_map[label].instance_id, 254)
-        objects[mask] = min(number, 254)
+    for number, covered, label in masks:  # later objects on top, as drawn
+        covered.paste(classes, min(label_map[label].instance_id, 254))
+        covered.paste(objects, min(number, 254))
     outputs = []
     for folder, array in (("SegmentationClass", classes), ("SegmentationObject", objects)):
         image = Image.fromarray(array, mode="P")
         image.putpalette(palette)
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=False)
+        image.save(buffer, format="PNG", compress_level=1)  # index masks are runs: level 1 is small and fast
         target = safe_join(dst / folder, stem + ".png")
         atomic_write(target, buffer.getvalue())
         outputs.append(target)

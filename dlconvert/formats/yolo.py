@@ -1254,7 +1254,17 @@ class _Writer:
         return self._fmt([0, 0]) + (" 0" if self.plan.kpt_dims == 3 else "")
 
     def _class(self, annotation: Annotation) -> str:
-        return str(self.plan.index[_label(annotation)])
+        return str(self._class_index(_label(annotation)))
+
+    def _class_index(self, label: str) -> int:
+        """The label's class; a label the plan did not foresee (one-pass writing) is appended."""
+        plan = self.plan
+        if label not in plan.index:
+            plan.label_map.add(label)
+            plan.index[label] = len(plan.names)
+            plan.names.append(label)
+            plan.label_map.extras["yolo"]["names"] = plan.names
+        return plan.index[label]
 
     def _shape_line(self, annotation: Annotation, width: int, height: int, item) -> str | None:
         report = self.report
@@ -1442,7 +1452,7 @@ class _Writer:
         if changed:
             self._clipped(pose_annotation, item)
         head = [(edges[0] + edges[2]) / 2, (edges[1] + edges[3]) / 2, edges[2] - edges[0], edges[3] - edges[1]]
-        parts = [str(plan.index[label]), self._fmt(head)]
+        parts = [str(self._class_index(label)), self._fmt(head)]
         for k in range(plan.kpt_count):
             child = by_name.get(order[k]) if k < len(order) else None
             if child is None:
@@ -1596,11 +1606,23 @@ def merge_rings(rings: list[np.ndarray]) -> np.ndarray:
     return np.asarray(out)
 
 
+def _skip_if_not_image(collection: AnnotationCollection, report: ConversionReport) -> bool:
+    """Report every annotation of a video or audio item (YOLO holds images) and say so."""
+    if _is_image_item(collection):
+        return False
+    kind = "audio" if collection.is_audio else ("video" if collection.is_video else "not an image")
+    for annotation in collection:
+        report.skip(annotation, "yolo.not-an-image", f"YOLO holds images; this item is {kind}", collection.filename)
+    return True
+
+
 def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
     """Write ``labels/``, ``data.yaml``, ``labelmap.json`` (and ``images/``) under ``dst``.
 
-    Two passes: the items are spooled to a temporary file as Dataloop JSON lines (so the task,
-    the class list and the keypoint order can be decided from all of them), then written one by one.
+    With ``yolo_task`` given (not pose) and a label map known up front (from the source or
+    ``options.labels``), one pass. Otherwise two: the items are spooled to a temporary file as
+    Dataloop JSON lines (so the task, the class list and the keypoint order can be decided from
+    all of them), then written one by one.
     """
     _check_task(options.yolo_task)
     if not 0 <= options.precision <= 15:
@@ -1609,21 +1631,27 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
         raise ValueError(f"images_mode must be 'none', 'copy' or 'link', not {options.images_mode!r}")
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
+    labels = options.labels or dataset.labels
+    images_root = options.images or dataset.images_root
+    if options.yolo_task not in (None, "pose") and labels is not None:
+        # The task and the classes are known up front: one pass, no spool (the fast path).
+        writer = _Writer(_plan(_Scan(), labels, options), dst, options, report, images_root)
+        for collection in dataset.items:
+            if _skip_if_not_image(collection, report):
+                continue
+            if writer.add_item(collection):
+                report.items_out += 1
+        return writer.finish()
     scan = _Scan()
     with tempfile.TemporaryDirectory(prefix="dlconvert-yolo-") as spool_dir:
         spool = Path(spool_dir) / "items.jsonl"  # one item's Dataloop JSON per line, lossless
         with open(spool, "wb") as handle:
             for collection in dataset.items:
-                if not _is_image_item(collection):
-                    kind = "audio" if collection.is_audio else ("video" if collection.is_video else "not an image")
-                    for annotation in collection:
-                        report.skip(annotation, "yolo.not-an-image", f"YOLO holds images; this item is {kind}",
-                                    collection.filename)
+                if _skip_if_not_image(collection, report):
                     continue
                 scan.add(collection)
                 handle.write(dumps(collection.to_json(), indent=False) + b"\n")
-        plan = _plan(scan, options.labels or dataset.labels, options)
-        writer = _Writer(plan, dst, options, report, options.images or dataset.images_root)
+        writer = _Writer(_plan(scan, labels, options), dst, options, report, images_root)
         with open(spool, "rb") as handle:
             for line in handle:
                 if writer.add_item(AnnotationCollection.from_json(loads(line))):
