@@ -611,9 +611,10 @@ def test_coco_boxes_land_where_the_bbox_says(tmp_path, source, origin):
 
 
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept:DeprecationWarning")  # pycocotools
-def test_coco_polygons_and_crowd_masks_land_on_their_bounds(tmp_path):
-    """Real COCO val2017 records (coco_dummy): a polygon's VOC box is its vertices' extent, which the
-    COCO bbox (rounded to 0.01) agrees with; the crowd RLE's box is its pixel extent."""
+def test_coco_objects_keep_their_declared_bbox(tmp_path):
+    """Real COCO val2017 records (coco_dummy): an unchanged COCO object's VOC box is the COCO file's own
+    bbox (1-based), not its polygon's extent or its mask's pixel extent — they differ (the crowd RLE's
+    bbox is 1 px short of its pixels), and the dataset's declared box is what its users trained on."""
     source = COCO / "mmdetection/coco_dummy/annotations/instances_val2017.json"
     coco = json.loads(source.read_text(encoding="utf-8"))
     report = Converter().run(source, "coco", tmp_path, "voc")
@@ -628,18 +629,17 @@ def test_coco_polygons_and_crowd_masks_land_on_their_bounds(tmp_path):
         assert [o["name"] for o in objects] == [names[r["category_id"]] for r in records]
         for obj, record in zip(objects, records, strict=True):
             x, y, w, h = record["bbox"]
+            assert obj["box_text"] == [fmt(x + 1), fmt(y + 1), fmt(x + w), fmt(y + h)]
             if isinstance(record["segmentation"], list):
                 xs = [v for part in record["segmentation"] for v in part[0::2]]
                 ys = [v for part in record["segmentation"] for v in part[1::2]]
-                assert obj["box_text"] == [fmt(min(xs) + 1), fmt(min(ys) + 1), fmt(max(xs)), fmt(max(ys))]
-                assert obj["box"] == pytest.approx([x + 1, y + 1, x + w, y + h], abs=0.011)
+                assert [min(xs), min(ys), max(xs), max(ys)] == pytest.approx([x, y, x + w, y + h], abs=0.011)
                 checked["polygon"] += 1
-            else:  # the mask's pixel extent (pycocotools' toBbox); COCO's own crowd bbox is 1 px short
+            else:
                 assert record["iscrowd"] == 1
                 rle = mask_utils.frPyObjects(record["segmentation"], image["height"], image["width"])
-                px, py, pw, ph = (float(v) for v in mask_utils.toBbox(rle))
-                assert obj["box_text"] == [fmt(px + 1), fmt(py + 1), fmt(px + pw), fmt(py + ph)]
-                assert obj["box"] == pytest.approx([x + 1, y + 1, x + w, y + h], abs=1)
+                _, _, pw, ph = (float(v) for v in mask_utils.toBbox(rle))
+                assert (pw, ph) != (w, h)  # the declared box really differs from the pixels here
                 checked["rle"] += 1
     assert checked == {"polygon": 36, "rle": 1}
 

@@ -1027,3 +1027,37 @@ def test_property_any_dataloop_items_give_valid_yolo_and_a_balanced_report(data,
     back = Converter(options=ConvertOptions(yolo_task=task)).run(work / "yolo", "yolo", work / "back", "dataloop")
     assert_balanced(back)
     assert not back.failed_files
+
+
+def test_coco_polygon_in_detect_uses_the_declared_bbox(tmp_path):
+    """Real COCO files declare boxes that can differ from their polygons' extent (a bbox is the
+    dataset's box for the object, as Ultralytics' convert_coco writes it); once the polygon
+    changes, its own extent is used."""
+    import json
+
+    from dlconvert.converter import Converter
+
+    coco = {"images": [{"id": 1, "file_name": "a.jpg", "width": 200, "height": 100}],
+            "categories": [{"id": 3, "name": "car"}],
+            "annotations": [{"id": 7, "image_id": 1, "category_id": 3, "iscrowd": 0, "area": 1.0,
+                             "bbox": [10.0, 20.0, 100.0, 50.0],
+                             "segmentation": [[30.0, 30.0, 60.0, 30.0, 60.0, 50.0]]}]}
+    source = tmp_path / "coco.json"
+    source.write_text(json.dumps(coco))
+    from dlconvert.dataset import ConvertOptions
+
+    Converter(options=ConvertOptions(yolo_task="detect")).run(source, "coco", tmp_path / "yolo", "yolo")
+    line = (tmp_path / "yolo" / "labels" / "train" / "a.txt").read_text().split()
+    expected = [(10 + 50) / 200, (20 + 25) / 100, 100 / 200, 50 / 100]
+    assert [float(v) for v in line[1:]] == pytest.approx(expected, abs=5e-7)
+
+    def widen(annotation):
+        polygon = annotation.annotation_definition
+        polygon.geo = polygon.geo + np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 0.0]])  # move the 2nd vertex
+        return annotation
+
+    Converter(options=ConvertOptions(yolo_task="detect")).run(source, "coco", tmp_path / "yolo2", "yolo",
+                                                                conversion_func=widen)
+    line = (tmp_path / "yolo2" / "labels" / "train" / "a.txt").read_text().split()
+    expected = [(30 + 70) / 2 / 200, (30 + 50) / 2 / 100, 40 / 200, 20 / 100]
+    assert [float(v) for v in line[1:]] == pytest.approx(expected, abs=5e-7)

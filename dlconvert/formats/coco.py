@@ -399,6 +399,18 @@ def geometry_fingerprint(definition) -> str:
     return digest.hexdigest()
 
 
+def source_bbox(annotation: Annotation) -> tuple[float, float, float, float] | None:
+    """``(left, top, right, bottom)`` of the COCO ``bbox`` the annotation was read with, while its shape
+    is unchanged — the box a COCO dataset declares for the object, which other writers should
+    use for it rather than the polygon's bounds (they differ in real COCO files)."""
+    source = _annotation_coco(annotation)
+    bbox = source.get("bbox")
+    if not _numbers(bbox, 4) or source.get(FINGERPRINT_KEY) != geometry_fingerprint(annotation.annotation_definition):
+        return None
+    x, y, w, h = (float(v) for v in bbox)
+    return (x, y, x + w, y + h)
+
+
 def _new(definition, metadata: dict) -> Annotation:
     """A fresh annotation owning ``metadata`` (built here, so no defensive copy is needed)."""
     metadata.setdefault("system", {})["automated"] = False

@@ -563,7 +563,10 @@ def _write_object(document, annotation: Annotation, origin: int) -> None:
     for tag in ("pose", "truncated", "difficult", "occluded"):
         if tag in attributes:
             etree.SubElement(element, tag).text = str(attributes.pop(tag))
-    left, top, right, bottom = definition.bounds()
+    from .coco import source_bbox
+
+    # a COCO object's own bbox while its shape is unchanged (it can differ from the polygon's bounds)
+    left, top, right, bottom = source_bbox(annotation) or definition.bounds()
     bndbox = etree.SubElement(element, "bndbox")
     shift = 1 if origin == 1 else 0
     for tag, value in (("xmin", left + shift), ("ymin", top + shift), ("xmax", right), ("ymax", bottom)):

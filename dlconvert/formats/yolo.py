@@ -1317,6 +1317,11 @@ class _Writer:
                 code = {"segment": "yolo.polygon-as-box", "binary": "yolo.mask-as-box",
                         "ellipse": "yolo.ellipse-as-box"}[kind]
                 self.report.approximate(annotation, code, f"a {kind} written as its bounding box", item)
+                from .coco import source_bbox
+
+                declared = source_bbox(annotation)  # a COCO object's own bbox, as Ultralytics writes it
+                if declared is not None:
+                    return declared
         return definition.bounds()
 
     def _box_values(self, annotation: Annotation, size: np.ndarray, item) -> str | None:
