@@ -38,18 +38,43 @@ from .geometry import (
 
 __version__ = "0.1.0"
 
+def __getattr__(name: str):
+    """The heavier public names, loaded on first use so ``import dlconvert`` stays light (numpy only)."""
+    if name == "Converter":
+        from .converter import Converter as value
+    elif name == "AnnotationFormat":
+        from .formats import AnnotationFormat as value
+    elif name == "ConversionReport":
+        from .report import ConversionReport as value
+    elif name == "ConvertOptions":
+        from .dataset import ConvertOptions as value
+    elif name == "LabelMap":
+        from .labels import LabelMap as value
+    elif name == "ViewAnnotationOptions":
+        from .render.views import ViewAnnotationOptions as value
+    else:
+        raise AttributeError(f"module 'dlconvert' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "Annotation",
     "AnnotationCollection",
+    "AnnotationFormat",
     "BaseAnnotationDefinition",
     "Box",
     "Classification",
+    "ConversionReport",
+    "ConvertOptions",
+    "Converter",
     "Cube",
     "DlconvertError",
     "Ellipse",
     "FormatError",
     "FrameAnnotation",
     "InvalidAnnotationError",
+    "LabelMap",
     "OutputError",
     "PlatformError",
     "Point",
@@ -60,4 +85,5 @@ __all__ = [
     "Subtitle",
     "UndefinedAnnotationType",
     "UnknownFormatError",
+    "ViewAnnotationOptions",
 ]

@@ -31,6 +31,8 @@ def loads(data: bytes | str, *, path: str | os.PathLike[str] | None = None) -> A
 def read_json_file(path: str | os.PathLike[str]) -> Any:
     """Read and parse one JSON file (UTF-8, a BOM is tolerated)."""
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise FormatError("expected a JSON file, found a device, pipe or socket", path=path)
     try:
         data = path.read_bytes()
     except IsADirectoryError:

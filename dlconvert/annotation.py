@@ -73,6 +73,9 @@ class FrameAnnotation:
 class Annotation:
     """One annotation of an item: ``annotation_definition`` plus identity, metadata and frames."""
 
+    #: ``(file, JSON pointer)`` a mask read lazily came from, so an error decoding it later names them.
+    origin: tuple[str | None, str] | None = None
+
     def __init__(
         self,
         annotation_definition: BaseAnnotationDefinition,

@@ -7,6 +7,7 @@ shows the traceback instead. Progress bars go to stderr and only when it is a te
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 
 from .errors import DlconvertError
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 EXIT_DATA_ERROR = 1
 EXIT_INTERNAL_ERROR = 3
 MAX_PROBLEMS_PER_FILE = 20
@@ -40,7 +42,8 @@ class _Group(click.Group):
     def _fail(ctx: click.Context, message: str, code: int) -> None:
         if ctx.obj and ctx.obj.get("debug"):
             traceback.print_exc()
-        click.echo(message.splitlines()[0] if message else "error", err=True)
+        # one line, whole: line breaks and terminal escapes from file names or labels are shown escaped
+        click.echo(_CONTROL.sub(lambda m: repr(m.group())[1:-1], message) or "error", err=True)
         ctx.exit(code)
 
 
@@ -273,6 +276,15 @@ def demo(out: Path, overwrite: bool) -> None:
     for line in lines:
         click.echo(line.replace(str(staging), str(out)))
 
+
+def _register_platform_commands() -> None:
+    from .platform.commands import download, upload
+
+    main.add_command(download)
+    main.add_command(upload)
+
+
+_register_platform_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,6 +27,9 @@ SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 class AnnotationCollection:
     """The annotations of one item (image, video or audio), in stored order (= draw order)."""
 
+    #: The file the item was read from, when a reader knows it (errors about the item name it).
+    origin: str | None = None
+
     def __init__(
         self,
         item: Any = None,
@@ -267,27 +270,35 @@ class AnnotationCollection:
         else:
             raise InvalidAnnotationError("expected an item object or a list of annotations", path=path, where="")
         collection = cls(item=item, _item_json=item_json)
+        if path is not None:
+            collection.origin = os.fspath(path)
         if item_json is not None:
             collection._read_item_fields(item_json, path)
         timed = collection.is_video or collection.is_audio
         known_still = collection.mimetype is not None and not timed
         fps = collection._timing_fps()
         for index, raw in enumerate(raw_annotations):
+            where = prefix + json_pointer(index)
             try:
                 annotation = Annotation.from_json(raw, is_video=True if timed else (False if known_still else None),
-                                                  fps=fps,
-                                                  where=prefix + json_pointer(index))
+                                                  fps=fps, where=where)
             except DlconvertError as exc:
                 exc.at(path=path)
                 if errors is None:
                     raise
                 errors.append(exc)
                 continue
+            if annotation.type == "binary" or annotation.frames is not None:  # masks are decoded when first used
+                key = "/data" if "data" in raw and "coordinates" not in raw else "/coordinates"
+                annotation.origin = (None if path is None else os.fspath(path),
+                                     where + key if annotation.type == "binary" else where)
             collection.annotations.append(annotation)
         collection._count_read = len(raw_annotations)
         return collection
 
     def _read_item_fields(self, data: dict, path: Any) -> None:
+        if path is not None:
+            self.origin = os.fspath(path)
         metadata_key = "metadata" if "metadata" in data else "itemMetadata"
         metadata = data.get(metadata_key)
         metadata = metadata if isinstance(metadata, dict) else {}

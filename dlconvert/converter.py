@@ -21,8 +21,9 @@ from ._io import staged_output
 from .annotation import Annotation
 from .collection import AnnotationCollection
 from .dataset import ConvertOptions, Dataset
-from .errors import FormatError
+from .errors import FormatError, InvalidAnnotationError
 from .formats import AnnotationFormat, get_format
+from .geometry import Segmentation
 from .report import ConversionReport, OnError
 
 __all__ = ["Converter"]
@@ -58,13 +59,26 @@ class Converter:
     def convert_dataset(self, dataset: Any, to_format: str, local_path: str | os.PathLike[str],
                         conversion_func: ConversionFunc | None = None, filters: ItemFilter | None = None,
                         annotation_filter: AnnotationFilter | None = None, overwrite: bool = True):
-        """Convert a whole dataset: here a local Dataloop export folder, written to ``local_path``."""
+        """Convert a whole dataset — a local Dataloop export folder, or a ``dtlpy`` Dataset (pulled
+        through the SDK, needs ``dlconvert[platform]``) — into ``local_path``."""
         if not isinstance(dataset, (str, os.PathLike)):
-            raise TypeError("convert_dataset takes the path of a Dataloop export folder "
-                            "(SDK datasets need dlconvert[platform])")
+            from .platform import convert_dataset as convert_platform_dataset
+
+            return self._finish(convert_platform_dataset(
+                self, dataset, to_format, local_path, conversion_func=conversion_func, filters=filters,
+                annotation_filter=annotation_filter))
         return self._finish(self.run(dataset, AnnotationFormat.DATALOOP, local_path, to_format,
                                      conversion_func=conversion_func, item_filter=filters,
                                      annotation_filter=annotation_filter, overwrite=overwrite))
+
+    def upload_local_dataset(self, from_format: str, dataset: Any, local_items_path=None, local_labels_path=None,
+                             local_annotations_path=None, only_bbox: bool = False, filters=None, remote_items=None):
+        """Upload local COCO / YOLO / VOC / VTT / Dataloop annotations (and missing items) to a ``dtlpy``
+        Dataset, as the SDK's converter does; re-running uploads nothing twice (``dlconvert[platform]``)."""
+        from .platform import upload_local_dataset
+
+        return upload_local_dataset(self, from_format, dataset, local_items_path, local_labels_path,
+                                    local_annotations_path, only_bbox, filters, remote_items)
 
     def convert_directory(self, local_path: str | os.PathLike[str], to_format: str, from_format: str,
                           save_to: str | os.PathLike[str] | None = None,
@@ -118,10 +132,12 @@ class Converter:
         src = Path(src)
         if not src.exists():
             raise FormatError("no such file or folder", path=src)
-        report = ConversionReport(source_format=source.name, target_format=target.name, on_error=self.on_error)
+        report = ConversionReport(source_format=source.name, target_format=target.name, on_error=self.on_error,
+                                  source=str(src))
         self.report = report
         dataset = source.read(src, self.options, report)
-        items = _pipeline(dataset.items, report, conversion_func, item_filter, annotation_filter)
+        items = _pipeline(dataset.items, report, conversion_func, item_filter, annotation_filter,
+                          decode_masks=_draws_masks(target))
         if self.progress is not None:
             items = self.progress(items, total=dataset.total, desc=f"{source.name} → {target.name}")
         labels = self.options.labels or dataset.labels
@@ -154,8 +170,30 @@ def _format_name(name: Any) -> str:
     return name.value if isinstance(name, AnnotationFormat) else str(name)
 
 
-def _pipeline(items, report: ConversionReport, conversion_func, item_filter, annotation_filter
-              ) -> Iterator[AnnotationCollection]:
+def _draws_masks(target) -> bool:
+    """Whether the target needs mask pixels (Dataloop writes the PNG data URL it read, undecoded)."""
+    return target.name != "dataloop" and ("binary" in target.holds or "binary" in target.approximates)
+
+
+def _mask_decodes(annotation: Annotation, report: ConversionReport, item: str | None) -> bool:
+    """Decode the masks of ``annotation`` now: a corrupt PNG is a bad record, reported where it was read."""
+    states = [annotation.annotation_definition, *(f.annotation_definition for f in (annotation.frames or {}).values())]
+    try:
+        for definition in states:
+            if isinstance(definition, Segmentation):
+                definition._decode()
+    except InvalidAnnotationError as exc:
+        path, where = annotation.origin or (None, None)
+        exc.at(path=path, where=where)
+        if report.on_error != OnError.SKIP:
+            raise
+        report.skip(annotation, "mask.invalid", exc.message, item, path=exc.path, where=exc.where)
+        return False
+    return True
+
+
+def _pipeline(items, report: ConversionReport, conversion_func, item_filter, annotation_filter, *,
+              decode_masks: bool = False) -> Iterator[AnnotationCollection]:
     """Count what is read, apply the filters and the per-annotation hook; report what they drop."""
     for collection in items:
         report.read_item(collection)
@@ -178,6 +216,8 @@ def _pipeline(items, report: ConversionReport, conversion_func, item_filter, ann
                     report.annotations_in[annotation.type] -= 1
                     report.annotations_in[converted.type] += 1
                 annotation = converted
+            if decode_masks and not _mask_decodes(annotation, report, collection.filename):
+                continue
             kept.append(annotation)
         collection.annotations = kept
         yield collection

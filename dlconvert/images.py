@@ -47,7 +47,7 @@ def _cached_info(path: str, mtime_ns: int) -> ImageInfo:
                 orientation = int(image.getexif().get(0x0112, 1) or 1)
             except Exception:  # a broken EXIF block is no reason to refuse the image
                 orientation = 1
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise FormatError(f"cannot read the image header: {exc}", path=path) from None
     return ImageInfo(width, height, orientation if 1 <= orientation <= 8 else 1)
 

@@ -51,7 +51,8 @@ def parse_color(value: Any) -> tuple[int, int, int] | None:
             if len(parts) >= 3 and all(p.strip().isdigit() for p in parts[:3]):
                 return tuple(min(255, int(p)) for p in parts[:3])  # type: ignore[return-value]
         return None
-    if isinstance(value, (list, tuple)) and len(value) >= 3 and all(isinstance(v, int) for v in value[:3]):
+    if isinstance(value, (list, tuple)) and len(value) >= 3 and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value[:3]):
         return (value[0], value[1], value[2])
     return None
 
@@ -191,12 +192,18 @@ class LabelMap:
             if not isinstance(instance_id, int) or isinstance(instance_id, bool) or instance_id < 1:
                 raise FormatError("instance_id must be a positive integer", path=path,
                                   where=f"/labels/{i}/instance_id")
+            coco_id, supercategory = raw.get("coco_id"), raw.get("supercategory")
             labels.append(LabelInfo(raw["name"], instance_id, parse_color(raw.get("color")) or
-                                    stable_color(raw["name"]), raw.get("coco_id"), raw.get("supercategory"),
+                                    stable_color(raw["name"]),
+                                    coco_id if isinstance(coco_id, int) and not isinstance(coco_id, bool) else None,
+                                    supercategory if isinstance(supercategory, str) else None,
                                     raw.get("extras") if isinstance(raw.get("extras"), dict) else {}))
-        templates = [_template_from_json(t) for t in data.get("templates", []) if isinstance(t, dict)]
-        label_map = cls(labels, templates)
-        label_map.extras = data.get("extras") or {}
+        templates = data.get("templates")
+        label_map = cls(labels, [_template_from_json(t) for t in templates if isinstance(t, dict)]
+                        if isinstance(templates, list) else [])
+        extras = data.get("extras")
+        # each format keeps an object of its own under extras (extras["coco"] …): anything else is not kept
+        label_map.extras = {k: v for k, v in extras.items() if isinstance(v, dict)} if isinstance(extras, dict) else {}
         return label_map
 
     @classmethod
@@ -213,15 +220,21 @@ class LabelMap:
         colors: dict[str, tuple[int, int, int] | None] = {}
         for node in tree:
             _flatten(node, "", colors)
-        given = ontology.get("instance_map") or ontology.get("instanceMap")
+        key = "instance_map" if "instance_map" in ontology else "instanceMap"
+        given = ontology.get(key)
         ordered = sorted(colors)
         labels = []
         for i, name in enumerate(ordered, start=1):
             instance_id = given.get(name, i) if isinstance(given, dict) else i
-            labels.append(LabelInfo(name, int(instance_id), colors[name] or stable_color(name)))
+            if isinstance(instance_id, bool) or not isinstance(instance_id, int) or instance_id < 1:
+                raise FormatError(f"the instance id of {name!r} must be a positive integer, got {instance_id!r}",
+                                  path=path, where=f"/{key}/{name}")
+            labels.append(LabelInfo(name, instance_id, colors[name] or stable_color(name)))
         templates = []
-        system = ((recipe or {}).get("metadata") or {}).get("system") or {}
-        for raw in system.get("collectionTemplates") or []:
+        metadata = recipe.get("metadata") if isinstance(recipe, dict) else None
+        system = metadata.get("system") if isinstance(metadata, dict) else None
+        raws = system.get("collectionTemplates") if isinstance(system, dict) else None
+        for raw in raws if isinstance(raws, list) else []:
             if isinstance(raw, dict):
                 templates.append(_template_from_json(raw))
         return cls(labels, templates)
@@ -239,7 +252,14 @@ class LabelMap:
 
         path = Path(path)
         if path.suffix.lower() in (".txt", ".names"):
-            names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            try:
+                text = path.read_bytes().decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise FormatError(f"a names file must be UTF-8 text (byte 0x{exc.object[exc.start]:02x})",
+                                  path=path) from None
+            except OSError as exc:
+                raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+            names = [line.strip() for line in text.splitlines() if line.strip()]
             return cls(LabelInfo(name, i, stable_color(name)) for i, name in enumerate(names, start=1))
         data = read_json_file(path)
         if isinstance(data, dict) and data.get("format") != "dlconvert-labelmap" and ("labels" in data or
@@ -261,11 +281,14 @@ def _flatten(node: Any, prefix: str, out: dict) -> None:
         return
     name = f"{prefix}.{tag}" if prefix else tag
     out[name] = parse_color(value.get("color"))
-    for child in node.get("children") or []:
+    children = node.get("children")
+    for child in children if isinstance(children, list) else []:
         _flatten(child, name, out)
 
 
 def _template_from_json(raw: dict) -> PoseTemplate:
-    order = [str(n) for n in raw.get("order") or []]
-    arcs = [(str(a[0]), str(a[1])) for a in raw.get("arcs") or [] if isinstance(a, (list, tuple)) and len(a) == 2]
+    order, arcs = raw.get("order"), raw.get("arcs")
+    order = [str(n) for n in order] if isinstance(order, list) else []
+    arcs = [(str(a[0]), str(a[1])) for a in (arcs if isinstance(arcs, list) else [])
+            if isinstance(a, (list, tuple)) and len(a) == 2]
     return PoseTemplate(str(raw.get("id")), str(raw.get("name") or raw.get("id")), order, arcs)

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import DlconvertError
+from .errors import DlconvertError, OutputError
 
 if TYPE_CHECKING:
     from .annotation import Annotation
@@ -67,6 +67,7 @@ class ConversionReport:
     issues: list[Issue] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     error_log: str | None = None
+    source: str | None = None  # what was read (named by errors about an item that has no file of its own)
 
     # -- reading ----------------------------------------------------------------------------
     def read_item(self, collection: AnnotationCollection) -> None:
@@ -92,15 +93,30 @@ class ConversionReport:
             raise error
         self.issues.append(Issue("failed", code, error.message, path=error.path, where=error.where))
 
+    def bad_item(self, error: DlconvertError, collection: AnnotationCollection, *, code: str) -> None:
+        """An item the target cannot write (its output path is unsafe or taken): raise, or skip all of it.
+
+        The error names the file the item was read from and the item, not the output path.
+        """
+        error = OutputError(error.message, path=collection.origin or self.source,
+                            where=f"item {collection.filename!r}")
+        if self.on_error != OnError.SKIP:
+            raise error
+        for annotation in collection:
+            self.skip(annotation, code, error.message, collection.filename, path=error.path, where=error.where)
+        self.issues.append(Issue("failed", code, error.message, item=collection.filename, path=error.path,
+                                 where=error.where))
+
     # -- writing ----------------------------------------------------------------------------
     def wrote(self, annotation: Annotation) -> None:
         self.annotations_out[annotation.type] += 1
         self.labels_out[annotation.annotation_definition.label] += 1
 
-    def skip(self, annotation: Annotation, code: str, message: str, item: str | None = None) -> None:
-        """An annotation the target cannot hold: counted and listed, never dropped silently."""
+    def skip(self, annotation: Annotation, code: str, message: str, item: str | None = None, *,
+             path: str | None = None, where: str | None = None) -> None:
+        """An annotation the target cannot hold (or, with ``path``, a bad one): counted and listed, never dropped."""
         self.skipped[annotation.type] += 1
-        self.issues.append(_issue("skipped", code, message, annotation, item))
+        self.issues.append(_issue("skipped", code, message, annotation, item, path, where))
 
     def approximate(self, annotation: Annotation, code: str, message: str, item: str | None = None) -> None:
         """An annotation written in another shape (also count it with :meth:`wrote`)."""
@@ -166,6 +182,7 @@ class ConversionReport:
         return "\n".join(lines)
 
 
-def _issue(kind: str, code: str, message: str, annotation: Annotation, item: str | None) -> Issue:
+def _issue(kind: str, code: str, message: str, annotation: Annotation, item: str | None, path: str | None = None,
+           where: str | None = None) -> Issue:
     return Issue(kind, code, message, item=item, annotation_id=annotation.id, annotation_type=annotation.type,
-                 label=annotation.annotation_definition.label)
+                 label=annotation.annotation_definition.label, path=path, where=where)

@@ -7,7 +7,13 @@ with ``HYPOTHESIS_PROFILE=dev``.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+
+# The Dataloop SDK reads DATALOOP_PATH once, when first imported, and keeps its cookies and logs
+# there: every test that imports it, in any order, writes into this session's temp folder,
+# never into the user's ~/.dataloop.
+os.environ.setdefault("DATALOOP_PATH", tempfile.mkdtemp(prefix="dlconvert-tests-dataloop-"))
 
 import pytest
 from hypothesis import HealthCheck, settings

@@ -124,9 +124,20 @@ def test_run_refuses_a_non_empty_destination_by_default(tmp_path):
     assert (destination / "json").is_dir()
 
 
-def test_convert_dataset_rejects_a_non_path(tmp_path):
-    with pytest.raises(TypeError):
+def test_convert_dataset_rejects_what_is_neither_a_path_nor_a_dtlpy_dataset(tmp_path):
+    from dlconvert.errors import PlatformError
+
+    with pytest.raises(PlatformError, match="expected a dtlpy Dataset"):
         Converter().convert_dataset(object(), to_format="coco", local_path=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_public_api_names_import_from_the_package():
+    from dlconvert import AnnotationCollection, Box, Converter, Polygon, ViewAnnotationOptions
+
+    assert Converter().convert_dataset.__name__ == "convert_dataset"
+    assert ViewAnnotationOptions.ANNOTATION_ON_IMAGE.value == "img_mask"
+    assert {Box.type, Polygon.type} == {"box", "segment"} and AnnotationCollection().annotations == []
 
 
 # ==== convert_directory / convert_file / convert / save_to_file ====================================

@@ -61,6 +61,7 @@ from ..annotation import Annotation
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError
 from ..geometry import Box, Classification, Point, Polygon, Pose, Segmentation
+from ..geometry.segmentation import MAX_MASK_PIXELS
 from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, PoseTemplate, stable_color
 from . import FormatSpec
 
@@ -149,12 +150,14 @@ def _read_categories(data: dict, path: Path) -> tuple[dict[Any, str], LabelMap]:
         if isinstance(keypoints, list) and keypoints:
             order = [k if isinstance(k, str) and k else f"keypoint_{i + 1}" for i, k in enumerate(keypoints)]
             arcs = []
-            for edge in category.get("skeleton") or []:
+            given = category.get("skeleton")
+            skeleton = given if isinstance(given, list) else []
+            for edge in skeleton:
                 if (isinstance(edge, list) and len(edge) == 2 and all(isinstance(v, int) for v in edge)
                         and all(1 <= v <= len(order) for v in edge)):
                     arcs.append((order[edge[0] - 1], order[edge[1] - 1]))
             templates.append(PoseTemplate(_template_id(cat_id), name, order, arcs))
-            faithful = order == keypoints and len(arcs) == len(category.get("skeleton") or [])
+            faithful = order == keypoints and len(arcs) == len(skeleton) and (given is None or given is skeleton)
         else:
             faithful = "keypoints" not in category and "skeleton" not in category
         if not faithful:  # empty names, 0-based or broken skeletons: give back exactly what was read
@@ -242,9 +245,9 @@ def _check_record(record: Any, images: dict, labels: dict) -> tuple[str, str] | 
     """Why a record cannot be read, as ``(message, pointer suffix)``; None when it is fine."""
     if not isinstance(record, dict):
         return "an annotation must be an object", ""
-    if record.get("image_id") not in images:
+    if not _listed(record.get("image_id"), images):
         return f"image_id {record.get('image_id')!r} is not in 'images'", "/image_id"
-    if record.get("category_id") not in labels:
+    if not _listed(record.get("category_id"), labels):
         return f"category_id {record.get('category_id')!r} is not in 'categories'", "/category_id"
     bbox = record.get("bbox")
     if bbox is not None and not _numbers(bbox, 4):
@@ -254,16 +257,20 @@ def _check_record(record: Any, images: dict, labels: dict) -> tuple[str, str] | 
     segmentation = record.get("segmentation")
     if isinstance(segmentation, dict):
         size, counts = segmentation.get("size"), segmentation.get("counts")
-        if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v >= 0 for v in size)):
+        if not (isinstance(size, list) and len(size) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in size)):
             return "RLE 'size' must be [height, width]", "/segmentation/size"
+        if size[0] * size[1] > MAX_MASK_PIXELS:  # refused before pycocotools allocates it
+            return (f"RLE mask is {size[1]}×{size[0]} pixels, more than the limit of {MAX_MASK_PIXELS}",
+                    "/segmentation/size")
         if isinstance(counts, list):
-            if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts):
-                return "RLE 'counts' must be non-negative integers", "/segmentation/counts"
+            if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in counts):
+                return "RLE 'counts' must be non-negative 32-bit integers", "/segmentation/counts"
             if sum(counts) != size[0] * size[1]:
                 return (f"RLE counts add up to {sum(counts)}, not height×width = {size[0] * size[1]}",
                         "/segmentation/counts")
-        elif not isinstance(counts, str):
-            return "RLE 'counts' must be a list or a string", "/segmentation/counts"
+        elif not isinstance(counts, str) or not counts.isascii():
+            return "RLE 'counts' must be a list or an ASCII string", "/segmentation/counts"
     elif isinstance(segmentation, list):
         for i, ring in enumerate(segmentation):
             if not (isinstance(ring, list) and len(ring) % 2 == 0 and _numbers(ring, len(ring))):
@@ -278,6 +285,11 @@ def _check_record(record: Any, images: dict, labels: dict) -> tuple[str, str] | 
 
 
 _NUMBER_TYPES = frozenset({int, float})
+
+
+def _listed(key: Any, table: dict) -> bool:
+    """``key in table`` for a value read from JSON, which may be a list or an object (never a key)."""
+    return isinstance(key, (int, str)) and not isinstance(key, bool) and key in table
 
 
 def _numbers(values: Any, count: int) -> bool:
@@ -305,7 +317,10 @@ def _shape_hints(path: Path) -> dict[Any, str]:
     except DlconvertError:
         return {}
     rows = refs.get("annotations") if isinstance(refs, dict) else None
-    return {row.get("id"): row.get("type") for row in rows or [] if isinstance(row, dict) and row.get("type")}
+    if not isinstance(rows, list):
+        return {}
+    return {row["id"]: row["type"] for row in rows
+            if isinstance(row, dict) and row.get("type") and isinstance(row.get("id"), (int, str))}
 
 
 def _image_to_collection(image: dict, records, labels: dict, label_map: LabelMap, path: Path,
@@ -324,8 +339,9 @@ def _image_to_collection(image: dict, records, labels: dict, label_map: LabelMap
     object_ids = 0
     for index, record in records:
         try:
+            record_id = record.get("id")
             annotations = _record_to_annotations(record, labels[record["category_id"]], label_map,
-                                                 hints.get(record.get("id")))
+                                                 hints.get(record_id) if isinstance(record_id, (int, str)) else None)
         except DlconvertError as exc:
             report.bad_record(exc.at(path=path, where=f"/annotations/{index}"), code="coco.invalid-record",
                               annotation_type=_record_type(record), item=filename)
@@ -479,15 +495,18 @@ def _decode_rle(rle: dict) -> np.ndarray:
 
 # ==== writing ======================================================================================
 def _item_coco(collection: AnnotationCollection) -> dict:
-    item_json = collection._item_json or {}
-    user = (item_json.get("metadata") or {}).get("user") or {}
-    coco = user.get("coco")
-    return coco if isinstance(coco, dict) else {}
+    return _user_coco((collection._item_json or {}).get("metadata"))
 
 
 def _annotation_coco(annotation: Annotation) -> dict:
-    coco = (annotation.metadata.get("user") or {}).get("coco")
-    return coco if isinstance(coco, dict) else {}
+    return _user_coco(annotation.metadata)
+
+
+def _user_coco(metadata: Any) -> dict:
+    """``metadata.user.coco`` when each level is an object (a file may hold anything there), else ``{}``."""
+    for key in ("user", "coco"):
+        metadata = metadata.get(key) if isinstance(metadata, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
 
 
 class _Writer:
@@ -503,6 +522,7 @@ class _Writer:
         self.record_refs: list[dict] = []
         self.used_labels: set[str] = set()
         self.pose_labels: dict[str, PoseTemplate | None] = {}
+        self.claimed: set[int] = set()  # ids of the points of the current item written with a pose
 
     def add_item(self, collection: AnnotationCollection) -> bool:
         """Add one item's image and records; False (and every annotation reported) for audio items."""
@@ -512,11 +532,12 @@ class _Writer:
                                  collection.filename)
             return False
         width, height = collection.display_size
+        self.claimed = set()
         source = _item_coco(collection)
         image = dict(source)
         image["id"] = source.get("id")
         image["file_name"] = (collection.filename or collection.name or "").lstrip("/")
-        if source.get("file_name") and source["file_name"].lstrip("/") == image["file_name"]:
+        if isinstance(source.get("file_name"), str) and source["file_name"].lstrip("/") == image["file_name"]:
             image["file_name"] = source["file_name"]
         image["width"], image["height"] = width, height
         self.images.append(image)
@@ -605,6 +626,10 @@ class _Writer:
             if not (width and height):
                 self.report.skip(annotation, "coco.no-image-size", "a polygon with holes needs the image size", item)
                 return None
+            if width * height > MAX_MASK_PIXELS:
+                self.report.skip(annotation, "coco.image-too-large", f"a polygon with holes is written as a mask, "
+                                 f"and a {width}×{height} mask is more than {MAX_MASK_PIXELS} pixels", item)
+                return None
             self.report.approximate(annotation, "coco.polygon-holes-as-rle",
                                     "rings nest (holes), which COCO polygons cannot hold: written as RLE", item)
             mask = Segmentation.from_polygon(definition, shape=(height, width)).geo
@@ -637,7 +662,9 @@ class _Writer:
     def _add_pose(self, collection, pose_annotation, partner, image_index, width, height, item) -> None:
         pose = pose_annotation.annotation_definition
         template = self.labels.template_for(pose.template_id, pose.label)
-        children = collection.children(pose_annotation)
+        # The points add_item left to their pose, each once (two poses may share an id in a broken file).
+        children = [c for c in collection.children(pose_annotation) if c.type == "point" and id(c) not in self.claimed]
+        self.claimed.update(id(c) for c in children)
         names = list(template.order) if template else [c.annotation_definition.label for c in children]
         by_name: dict[str, Annotation] = {}
         for child in children:
@@ -659,6 +686,8 @@ class _Writer:
         partner_annotation = collection.annotations[partner] if partner is not None else None
         if partner_annotation is not None:
             record = self._geometry_record(partner_annotation, width, height, item)
+            if record is None:  # the shape was skipped (and reported): the keypoints are still written
+                partner_annotation = None
         if record is None:
             visible = [(keypoints[i], keypoints[i + 1]) for i in range(0, len(keypoints), 3) if keypoints[i + 2] > 0]
             if visible:
@@ -718,7 +747,8 @@ class _Writer:
             record["id"] = new_id
             record["image_id"] = image_ids[record["image_id"]]
             record["category_id"] = category_ids[record["category_id"]]
-        extras = self.labels.extras.get("coco", {})
+        extras = self.labels.extras.get("coco")
+        extras = extras if isinstance(extras, dict) else {}
         document = {
             "info": extras.get("info", {"description": "converted by dlconvert"}),
             "licenses": extras.get("licenses", []),

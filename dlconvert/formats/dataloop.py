@@ -106,17 +106,23 @@ def write_dataloop(
     """
     if naming not in ("v1", "v2"):
         raise ValueError("naming must be 'v1' or 'v2'")
-    root = Path(dst) / "json"
     written: dict[Path, str | None] = {}
     for collection in collections:
-        target = safe_join(root, json_relpath(collection, naming))
-        if target in written:
-            raise OutputError(
-                f"items {written[target]!r} and {collection.filename!r} both map to {target.name} "
-                f"under {naming.upper()} naming; use naming='v2'", path=target)
-        written[target] = collection.filename
-        atomic_write(target, dumps(collection.to_json(), indent=indent))
+        _write_item(collection, Path(dst), written, naming, indent)
     return list(written)
+
+
+def _write_item(collection: AnnotationCollection, dst: Path, written: dict[Path, str | None], naming: str,
+                indent: bool) -> Path:
+    """Write one item's JSON; an unsafe or taken path raises :class:`OutputError` before anything is written."""
+    target = safe_join(dst / "json", json_relpath(collection, naming))
+    if target in written:
+        raise OutputError(
+            f"items {written[target]!r} and {collection.filename!r} both map to {target.name} "
+            f"under {naming.upper()} naming; use naming='v2'", path=target)
+    atomic_write(target, dumps(collection.to_json(), indent=indent))
+    written[target] = collection.filename
+    return target
 
 
 def find_item_file(export_root: str | os.PathLike[str], collection: AnnotationCollection) -> Path | None:
@@ -170,15 +176,21 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
 
 
 def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
-    """Write item JSON files (V1 naming) and ``labelmap.json`` when labels are known."""
-    def counted():
-        for collection in dataset.items:
-            for annotation in collection:
-                report.wrote(annotation)
-            report.items_out += 1
-            yield collection
+    """Write item JSON files (V1 naming) and ``labelmap.json`` when labels are known.
 
-    written = write_dataloop(counted(), dst, indent=options.indent)
+    An item whose path is unsafe or taken by another item is a bad item (see ``ConversionReport.bad_item``).
+    """
+    by_path: dict[Path, str | None] = {}
+    for collection in dataset.items:
+        try:
+            _write_item(collection, Path(dst), by_path, "v1", options.indent)
+        except OutputError as exc:
+            report.bad_item(exc, collection, code="dataloop.unwritable-item")
+            continue
+        for annotation in collection:
+            report.wrote(annotation)
+        report.items_out += 1
+    written = list(by_path)
     if dataset.labels is not None:
         dataset.labels.save(Path(dst) / LABELMAP_FILENAME)
         written.append(Path(dst) / LABELMAP_FILENAME)

@@ -41,6 +41,7 @@ billion laughs). XML is written with lxml (escaped), never string templates; not
 from __future__ import annotations
 
 import functools
+import math
 import mimetypes
 import posixpath
 import re
@@ -55,6 +56,7 @@ from ..annotation import Annotation
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError, OutputError
 from ..geometry import Box, Segmentation
+from ..geometry.segmentation import MAX_MASK_PIXELS
 from ..images import find_image, image_info
 from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, parse_color, stable_color
 from . import FormatSpec
@@ -104,6 +106,8 @@ _REFUSED_DTD = "XML with a DTD or entity declarations is refused (entities are n
 
 def parse_xml(path: Path):
     """Parse untrusted XML safely; a DOCTYPE with entities is refused outright."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise FormatError("expected an XML file, found a device, pipe or socket", path=path)
     try:
         data = path.read_bytes()
     except IsADirectoryError:
@@ -124,7 +128,8 @@ def _parse_bytes(data: bytes, path, where: str | None = None):
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
-        raise FormatError(f"invalid XML: {exc.msg}", path=path,
+        message = " ".join(str(exc.msg).split())  # libxml2 messages may span lines
+        raise FormatError(f"invalid XML: {message}", path=path,
                           where=where or (f"line {line}" if line else None)) from None
     if root.getroottree().docinfo.internalDTD is not None:
         raise FormatError(_REFUSED_DTD, path=path, where=where or "line 1")
@@ -189,8 +194,12 @@ def _read_labelmap(root: Path) -> LabelMap | None:
     path = root / "labelmap.txt"
     if not path.is_file():
         return None
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"labelmap.txt must be UTF-8 text (byte 0x{exc.object[exc.start]:02x})", path=path) from None
     labels = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         name, _, rest = line.partition(":")
@@ -305,7 +314,7 @@ def _size_value(size, tag: str, path: Path) -> int | None:
         value = float(text)
     except ValueError:
         raise FormatError(f"<size><{tag}> is not a number: {text!r}", path=path, where=_where(size)) from None
-    if value < 0 or value != int(value):
+    if not math.isfinite(value) or value < 0 or value != int(value):
         raise FormatError(f"<size><{tag}> must be a non-negative integer", path=path, where=_where(size))
     return int(value) or None
 
@@ -374,12 +383,18 @@ def _read_masks(root: Path, stem: str, boxes: list[Annotation], class_names: dic
 
 def _index_png(path: Path) -> np.ndarray:
     """Pixel indices of a VOC mask: palette/grey PNGs as stored, RGB PNGs through the VOC colour map."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as image:
-        if image.mode in ("P", "L"):
-            return np.asarray(image)
-        rgb = np.asarray(image.convert("RGB")).astype(np.int32)
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > MAX_MASK_PIXELS:
+                raise FormatError(f"mask is {image.width}×{image.height} pixels, more than the limit of "
+                                  f"{MAX_MASK_PIXELS}", path=path)
+            if image.mode in ("P", "L"):
+                return np.asarray(image)
+            rgb = np.asarray(image.convert("RGB")).astype(np.int32)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise FormatError(f"cannot read the mask PNG: {exc}", path=path) from None
     keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
     cmap = voc_colormap().astype(np.int32)
     lookup = {int((r << 16) | (g << 8) | b): i for i, (r, g, b) in enumerate(cmap)}
@@ -416,11 +431,19 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
         if not isinstance(stem, str) or not stem:
             stem = (collection.filename or collection.name or f"item_{len(stems)}").lstrip("/")
             stem = posixpath.splitext(stem)[0]
-        if stem in items_by_stem:
-            raise OutputError(f"items {items_by_stem[stem]!r} and {collection.filename!r} both map to "
-                              f"Annotations/{stem}.xml")
+        try:  # an unsafe or taken path is a bad item, found before any of it is counted or written
+            if stem in items_by_stem:
+                raise OutputError(f"items {items_by_stem[stem]!r} and {collection.filename!r} both map to "
+                                  f"Annotations/{stem}.xml")
+            target = safe_join(dst / "Annotations", stem + ".xml")
+            problem = _item_text_problem(collection, stem)
+            if problem:
+                raise OutputError(problem)
+        except OutputError as exc:
+            report.bad_item(exc, collection, code="voc.unwritable-item")
+            continue
         items_by_stem[stem] = collection.filename
-        written.extend(_write_item(collection, dst, stem, label_map, options, report))
+        written.extend(_write_item(collection, dst, stem, label_map, options, report, target))
         stems.append(stem)
         report.items_out += 1
     split = dst / "ImageSets" / "Main" / f"{options.split}.txt"
@@ -454,6 +477,15 @@ def _fragments(texts: Any, item: str | None, where: str, report: ConversionRepor
 _NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def _item_text_problem(collection: AnnotationCollection, stem: str) -> str | None:
+    """Why the item's own texts (file name, folder, path) cannot be XML text, else None."""
+    voc_meta = _voc_meta(collection._item_json, "metadata", "user")
+    for text in (collection.filename, stem, voc_meta.get("folder"), voc_meta.get("path"), voc_meta.get("depth")):
+        if isinstance(text, str) and _NOT_XML_TEXT.search(text):
+            return f"{text!r} holds characters XML cannot hold (control characters)"
+    return None
+
+
 def _text_problem(definition) -> str | None:
     """Why the label or an attribute cannot be XML text (control characters), else None."""
     texts = [definition.label or ""]
@@ -466,18 +498,18 @@ def _text_problem(definition) -> str | None:
 
 
 def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_map: LabelMap,
-                options: ConvertOptions, report: ConversionReport) -> list[Path]:
+                options: ConvertOptions, report: ConversionReport, target: Path) -> list[Path]:
     from lxml import etree
 
     item = collection.filename
     width, height = collection.display_size
     voc_meta = _voc_meta(collection._item_json, "metadata", "user")
     document = etree.Element("annotation")
-    folder = voc_meta.get("folder")
-    etree.SubElement(document, "folder").text = folder if folder is not None else posixpath.basename(
+    folder = voc_meta.get("folder")  # kept from a VOC file: a string (anything else is not VOC's)
+    etree.SubElement(document, "folder").text = folder if isinstance(folder, str) else posixpath.basename(
         posixpath.dirname(item or ""))
     etree.SubElement(document, "filename").text = posixpath.basename(item or stem)
-    if "path" in voc_meta:
+    if isinstance(voc_meta.get("path"), str):
         etree.SubElement(document, "path").text = voc_meta["path"]
     extra_xml = _fragments(voc_meta.get("extra_xml"), item, "/metadata/user/voc/extra_xml", report)
     source = next((x for x in extra_xml if x.tag == "source"), None)
@@ -490,7 +522,8 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
         size = etree.SubElement(document, "size")
         etree.SubElement(size, "width").text = str(width or 0)
         etree.SubElement(size, "height").text = str(height or 0)
-        etree.SubElement(size, "depth").text = str(voc_meta.get("depth", 3))
+        depth = voc_meta.get("depth", 3)
+        etree.SubElement(size, "depth").text = str(depth if isinstance(depth, (int, str)) else 3)
     segmented = etree.SubElement(document, "segmented")
     instance_masks: list[tuple[int, Any, str]] = []
     boxes_by_object = {a.object_id: a for a in collection if a.type == "box" and a.object_id is not None}
@@ -544,7 +577,6 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
         document.append(fragment)
     segmented.text = "1" if instance_masks else "0"
     outputs = []
-    target = safe_join(dst / "Annotations", stem + ".xml")
     atomic_write(target, etree.tostring(document, pretty_print=True, xml_declaration=False, encoding="unicode")
                  .encode("utf-8"))
     outputs.append(target)
@@ -584,7 +616,7 @@ def _object_mask(annotation: Annotation, collection: AnnotationCollection, width
     from ..render.raster import coverage, fill_rings
 
     definition = annotation.annotation_definition
-    if not (width and height):
+    if not (width and height) or width * height > MAX_MASK_PIXELS:  # unknown or absurd size: bounds only
         return None
     shape = (height, width)
     if definition.type == "binary":

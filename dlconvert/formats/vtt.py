@@ -134,6 +134,9 @@ __all__ = [
 
 #: Frames per second of items read from WebVTT: a frame is a millisecond.
 VTT_FPS = 1000
+#: Largest time written (ms, about 317 years): webvtt-py 0.4 reads times as float seconds, exact to the
+#: millisecond well past this; a subtitle later than it is skipped (``vtt.invalid-time``).
+MAX_MILLISECONDS = 10**13
 #: Mimetype of an item read from a ``.vtt`` file whose media type nothing tells.
 DEFAULT_MIMETYPE = "audio/mpeg"
 #: ``metadata.user`` key holding what WebVTT has and the Dataloop model does not.
@@ -655,6 +658,11 @@ def _user_vtt(metadata: Any) -> dict:
     return vtt if isinstance(vtt, dict) else {}
 
 
+def _list(value: Any) -> list:
+    """A list kept in ``metadata.user.vtt``, or ``[]`` when the metadata holds something else there."""
+    return value if isinstance(value, list) else []
+
+
 def _item_vtt(collection: AnnotationCollection) -> dict:
     item_json = collection._item_json or {}
     return _user_vtt(item_json.get("metadata"))
@@ -707,6 +715,8 @@ def _times(annotation: Annotation, collection: AnnotationCollection) -> tuple[in
         return str(exc)
     if start_ms < 0:
         return f"the start time {start} is negative"
+    if end_ms > MAX_MILLISECONDS:
+        return f"the time {end} s is past the largest WebVTT time written ({MAX_MILLISECONDS // 1000} s)"
     if end_ms < start_ms:
         return f"the subtitle ends ({end}) before it starts ({start})"
     return start_ms, end_ms
@@ -741,21 +751,28 @@ class _Writer:
                 self.report.issues.append(Issue("skipped", "vtt.not-timed",
                                                 "WebVTT holds video and audio; this item is an image", item=item))
             return None
-        cues = []
+        try:  # an unsafe or taken path is a bad item, found before any of it is counted or written
+            target = safe_join(self.dst, _relpath(collection))
+            if target in self.written:
+                raise OutputError(f"items {self.written[target]!r} and {item!r} both map to {target.name}",
+                                  path=target)
+        except OutputError as exc:
+            self.report.bad_item(exc, collection, code="vtt.unwritable-item")
+            return None
+        cues, written = [], []
         for annotation in collection:
             cue = self._cue(annotation, collection)
             if cue is not None:
                 cues.append(cue)
-                self.report.wrote(annotation)
+                written.append(annotation)
         cues.sort(key=lambda c: c.start)  # stable: equal starts keep their order
         head, tail = self._item_parts(collection)
         text = _compose(head, cues, tail)
         _check_with_library(head, cues, tail, item)
-        target = safe_join(self.dst, _relpath(collection))
-        if target in self.written:
-            raise OutputError(f"items {self.written[target]!r} and {item!r} both map to {target.name}", path=target)
         self.written[target] = item
         atomic_write(target, text.encode("utf-8"))
+        for annotation in written:
+            self.report.wrote(annotation)
         return target
 
     def _cue(self, annotation: Annotation, collection: AnnotationCollection) -> _OutCue | None:
@@ -798,7 +815,7 @@ class _Writer:
             settings = ""
         settings = " ".join(s for s in _SETTINGS_SEPARATOR.split(settings) if s)
         notes = []
-        for note in vtt.get("notes_before") or []:
+        for note in _list(vtt.get("notes_before")):
             if _valid_block(note, _NOTE):
                 notes.append(note)
             else:
@@ -825,18 +842,18 @@ class _Writer:
         if header and header[0] not in " \t":
             header = " " + header
         head = ["WEBVTT" + header]
-        for line in vtt.get("header_lines") or []:
+        for line in _list(vtt.get("header_lines")):
             if _valid_line(line):
                 head.append(line)
             else:
                 self.issue("vtt.header-dropped", f"header line {str(line)[:40]!r} cannot be written", item)
-        for block in vtt.get("blocks") or []:
+        for block in _list(vtt.get("blocks")):
             if any(_valid_block(block, kind) for kind in (_NOTE, _STYLE, _REGION)):
                 head.extend(["", *block.split("\n")])
             else:
                 self.issue("vtt.block-dropped", "a STYLE/REGION/NOTE block in the metadata cannot be written", item)
         tail = []
-        for note in vtt.get("notes_after") or []:
+        for note in _list(vtt.get("notes_after")):
             if _valid_block(note, _NOTE):
                 tail.extend(["", *note.split("\n")])
             else:

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InvalidAnnotationError
 
 __all__ = [
+    "MAX_MASK_PIXELS",
     "decode_png_mask",
     "encode_png_mask",
     "mask_bounds",
@@ -27,6 +28,9 @@ __all__ = [
     "png_size",
     "rasterize_rings",
 ]
+
+#: Largest mask decoded or drawn (pixels): a hostile 10⁹ × 10⁹ header or item size must not allocate.
+MAX_MASK_PIXELS = 400_000_000
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DATA_URL = re.compile(r"^data:image/png(;[^,;]*=[^,;]*)*;base64,", re.IGNORECASE)
@@ -41,6 +45,9 @@ def rasterize_rings(rings: Sequence[np.ndarray], shape: tuple[int, int]) -> np.n
     adds up to a pixel all around (a 3×3-pixel square came out 4×4).
     """
     height, width = shape
+    if height * width > MAX_MASK_PIXELS:
+        raise InvalidAnnotationError(f"a {width}×{height} mask is more than the limit of {MAX_MASK_PIXELS} pixels",
+                                     where="")
     rows, xs = [], []
     for ring in rings:
         ring = np.asarray(ring, dtype=np.float64)
@@ -186,6 +193,8 @@ def png_size(data: bytes) -> tuple[int, int]:
     if len(data) < 24 or data[12:16] != b"IHDR":
         raise InvalidAnnotationError("mask PNG has no IHDR header", where="")
     width, height = struct.unpack(">II", data[16:24])
+    if not (width and height):
+        raise InvalidAnnotationError(f"mask PNG is {width}×{height} pixels (a PNG has at least one)", where="")
     return height, width
 
 
@@ -213,7 +222,7 @@ def decode_png_mask(data: bytes, *, max_pixels: int) -> tuple[np.ndarray, tuple[
             else:
                 rgb = np.asarray(image.convert("RGB"))
                 mask = rgb.any(axis=2)
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InvalidAnnotationError(f"mask PNG cannot be decoded: {exc}", where="") from None
     color = None
     flat = np.flatnonzero(mask)

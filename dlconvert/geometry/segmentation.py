@@ -16,12 +16,17 @@ import numpy as np
 
 from ..errors import InvalidAnnotationError
 from .base import BaseAnnotationDefinition
-from .masks import decode_png_mask, encode_png_mask, mask_bounds, png_size, rasterize_rings, split_data_url
+from .masks import (
+    MAX_MASK_PIXELS,
+    decode_png_mask,
+    encode_png_mask,
+    mask_bounds,
+    png_size,
+    rasterize_rings,
+    split_data_url,
+)
 
 __all__ = ["MAX_MASK_PIXELS", "Segmentation"]
-
-#: Largest mask decoded (pixels): a hostile 10⁹ × 10⁹ header must not allocate.
-MAX_MASK_PIXELS = 400_000_000
 
 
 class Segmentation(BaseAnnotationDefinition):
@@ -127,7 +132,10 @@ class Segmentation(BaseAnnotationDefinition):
         if not isinstance(value, str):
             raise InvalidAnnotationError("binary coordinates must be a PNG data URL string", where="")
         png = split_data_url(value)
-        png_size(png)
+        height, width = png_size(png)
+        if height * width > MAX_MASK_PIXELS:  # refused when read, so it is never decoded
+            raise InvalidAnnotationError(f"mask is {width}×{height} pixels, more than the limit of {MAX_MASK_PIXELS}",
+                                         where="")
         definition = cls()
         object.__setattr__(definition, "_png", png)
         return definition
