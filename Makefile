@@ -48,6 +48,11 @@ bench: $(VENV)/.runtime-stamp $(BENCH_VENVS)/globox/bin/python $(BENCH_VENVS)/da
 		$(BENCH_VENVS)/ultralytics/bin/python
 	$(BIN)/python benchmarks/run.py --sizes $(SIZES) --runs 3 --venvs $(BENCH_VENVS)
 
+# Hostile-input fuzzing for longer than make test can afford (issue #8): FUZZ_SECONDS=3600 make fuzz
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.dev-stamp
+	$(BIN)/python tools/fuzz.py --seconds $(FUZZ_SECONDS)
+
 lint: $(VENV)/.dev-stamp
 	$(BIN)/ruff check dlconvert tests tools
 

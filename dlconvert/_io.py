@@ -12,9 +12,27 @@ from pathlib import Path
 
 from .errors import OutputError
 
-__all__ = ["atomic_write", "safe_join", "staged_output"]
+__all__ = ["atomic_write", "read_input_bytes", "safe_join", "staged_output"]
 
 _NAME_MAX = 255  # bytes in one file or folder name on the usual file systems
+
+
+def read_input_bytes(path: str | os.PathLike[str], kind: str = "file") -> bytes:
+    """The bytes of an input file; a folder, device, pipe or unreadable file is a :class:`FormatError`.
+
+    A device is refused before reading (a label "file" linked to /dev/zero would never end).
+    """
+    from .errors import FormatError
+
+    path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise FormatError(f"expected {kind}, found a device, pipe or socket", path=path)
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise FormatError(f"expected {kind}, found a directory", path=path) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read the file: {exc.strerror}", path=path) from None
 
 
 def safe_join(root: str | os.PathLike[str], relative: str) -> Path:

@@ -7,7 +7,6 @@ relies on. Output is deterministic: the same value always gives the same bytes.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -30,15 +29,9 @@ def loads(data: bytes | str, *, path: str | os.PathLike[str] | None = None) -> A
 
 def read_json_file(path: str | os.PathLike[str]) -> Any:
     """Read and parse one JSON file (UTF-8, a BOM is tolerated)."""
-    path = Path(path)
-    if path.exists() and not path.is_file() and not path.is_dir():
-        raise FormatError("expected a JSON file, found a device, pipe or socket", path=path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise FormatError("expected a JSON file, found a directory", path=path) from None
-    except OSError as exc:
-        raise FormatError(f"cannot read file: {exc.strerror}", path=path) from None
+    from ._io import read_input_bytes
+
+    data = read_input_bytes(path, "a JSON file")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return loads(data, path=path)

@@ -413,6 +413,11 @@ class Annotation:
         system = metadata_out.get("system", {})
         if not isinstance(system, dict):  # [], "", null: every reader of metadata.system needs an object
             raise InvalidAnnotationError("'metadata.system' must be an object", where="/metadata/system")
+        # ids are looked up and compared (a pose's keypoints by parentId): a string or a number, or none
+        for value, where in ((data.get("id"), "/id"), (data.get("_id"), "/_id"),
+                             (system.get("parentId"), "/metadata/system/parentId")):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+                raise InvalidAnnotationError(f"an id must be a string, got {_kind(value)}", where=where)
         attributes = system.get("attributes")
         if attributes is not None and not isinstance(attributes, dict):
             attributes = None  # the SDK reads a non-dict as no v2 attributes; the JSON keeps it
@@ -570,6 +575,11 @@ class Annotation:
     def __repr__(self) -> str:
         frames = f" frames={len(self.frames)}" if self.frames is not None else ""
         return f"<Annotation id={self.id!r} type={self.type!r} label={self.label!r}{frames}>"
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", float: "a number", bool: "a boolean"}.get(type(value),
+                                                                                          type(value).__name__)
 
 
 def _finite_number(value: Any, name: str, where: str) -> float:

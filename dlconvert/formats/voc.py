@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._io import atomic_write, safe_join
+from .._io import atomic_write, read_input_bytes, safe_join
 from ..annotation import Annotation
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError, OutputError
@@ -106,15 +106,7 @@ _REFUSED_DTD = "XML with a DTD or entity declarations is refused (entities are n
 
 def parse_xml(path: Path):
     """Parse untrusted XML safely; a DOCTYPE with entities is refused outright."""
-    if path.exists() and not path.is_file() and not path.is_dir():
-        raise FormatError("expected an XML file, found a device, pipe or socket", path=path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise FormatError("expected an XML file, found a directory", path=path) from None
-    except OSError as exc:
-        raise FormatError(f"cannot read file: {exc.strerror}", path=path) from None
-    return _parse_bytes(data, path)
+    return _parse_bytes(read_input_bytes(path, "an XML file"), path)
 
 
 def _parse_bytes(data: bytes, path, where: str | None = None):

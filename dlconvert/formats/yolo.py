@@ -118,7 +118,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._io import atomic_write, safe_join
+from .._io import atomic_write, read_input_bytes, safe_join
 from .._json import dumps, loads
 from ..annotation import Annotation
 from ..collection import AnnotationCollection
@@ -135,6 +135,7 @@ if TYPE_CHECKING:
 __all__ = ["DATA_YAML", "FORMAT", "TASKS", "class_names", "merge_rings", "read", "write"]
 
 DATA_YAML = "data.yaml"
+MAX_KEYPOINTS = 10_000  # per pose: far above any skeleton, far below what would exhaust memory
 TASKS = ("detect", "segment", "pose", "obb")
 #: Richness order for the default task: a dataset is written with the richest task its data needs.
 _RANK = {"detect": 0, "obb": 1, "segment": 2, "pose": 3}
@@ -220,12 +221,7 @@ def _resolve(root: Path, text: str, list_dir: Path | None = None) -> Path | None
 
 
 def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise FormatError("expected a file, found a directory", path=path) from None
-    except OSError as exc:
-        raise FormatError(f"cannot read the file: {exc.strerror}", path=path) from None
+    data = read_input_bytes(path, "a text file")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -460,6 +456,9 @@ def _yaml_layout(path: Path, options: ConvertOptions, report: ConversionReport) 
                                                                     for v in shape)
                 and shape[0] >= 0 and shape[1] in (2, 3)):
             raise FormatError("kpt_shape must be [number of keypoints, 2 or 3]", path=path, where="/kpt_shape")
+        if shape[0] > MAX_KEYPOINTS:
+            raise FormatError(f"kpt_shape asks for {shape[0]} keypoints, more than {MAX_KEYPOINTS}", path=path,
+                              where="/kpt_shape")
         config["kpt_shape"] = [shape[0], shape[1]]
     flip = data.get("flip_idx")
     if isinstance(flip, list) and all(isinstance(v, int) for v in flip):
@@ -1131,10 +1130,12 @@ class _Writer:
         self.folders: dict[tuple[str, str, str], Path] = {}
         self.splits: set[str] = set()
         self.outputs: list[Path] = []
+        self._claimed: set[int] = set()  # keypoints already written with a pose, in the current item
 
     # -- per item -------------------------------------------------------------------------------
     def add_item(self, collection: AnnotationCollection) -> bool:
         item = collection.filename
+        self._claimed = set()
         width, height = collection.display_size
         wants_image = self.options.images_mode in ("copy", "link")
         image = None
@@ -1151,10 +1152,15 @@ class _Writer:
                                  f"the size of {item!r} is unknown (no width/height and no image file)", item)
             return False
         split, relative = self._place(collection)
-        target = self._target("labels", split, posixpath.splitext(relative)[0] + ".txt")
-        if target in self.written:
-            raise OutputError(f"items {self.written[target]!r} and {item!r} both map to {target.name}",
-                              path=target)
+        try:
+            target = self._target("labels", split, posixpath.splitext(relative)[0] + ".txt")
+            if target in self.written:
+                raise OutputError(f"items {self.written[target]!r} and {item!r} both map to {target.name}")
+            if len(target.name.encode("utf-8")) > 255:
+                raise OutputError(f"the label file name of {item!r} is longer than 255 bytes")
+        except OutputError as exc:
+            self.report.bad_item(exc, collection, code="yolo.unwritable-item")
+            return False
         self.written[target] = item
         lines = self._lines(collection, width or 0, height or 0) if collection.annotations else []
         # The converter stages the whole output folder and moves it into place when done: plain writes.
@@ -1421,7 +1427,10 @@ class _Writer:
         if template is not None and len(template.order) <= plan.kpt_count:
             order = list(template.order)
         by_name: dict[str, Annotation] = {}
-        for child in collection.children(pose_annotation):
+        # a keypoint is counted with the first pose that claims it (two poses may share an id)
+        children = [c for c in collection.children(pose_annotation) if id(c) not in self._claimed]
+        self._claimed.update(id(c) for c in children)
+        for child in children:
             name = child.annotation_definition.label
             if child.type != "point" or name not in order or name in by_name:
                 report.skip(child, "yolo.keypoint-not-in-template",

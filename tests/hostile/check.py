@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -346,6 +347,14 @@ def _check_other_commands(case: Case, layout: Layout, check: _Checker) -> None:
     shutil.rmtree(out, ignore_errors=True)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _shown(text: str) -> str:
+    """``text`` as the CLI prints it: control characters escaped, on one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def check_cli_output(check: _Checker, how: str, code: int, stdout: str, stderr: str, api_outcome: str | None,
                      api_error: DlconvertError | None, exception: BaseException | None = None) -> None:
     """Exit code and stderr of a ``dlconvert convert`` run against what the API did."""
@@ -364,5 +373,5 @@ def check_cli_output(check: _Checker, how: str, code: int, stdout: str, stderr: 
             check.fail(f"{how}: exit {code} for bad data (expected 1): {stderr.strip()[-300:]}")
         if len(lines) != 1 or not lines[0].startswith("error: "):
             check.fail(f"{how}: expected one line 'error: …' on stderr, got {stderr[-300:]!r}")
-        elif api_error is not None and api_error.message[:40].splitlines()[0] not in lines[0]:
+        elif api_error is not None and _shown(api_error.message)[:40] not in lines[0]:
             check.fail(f"{how}: the CLI says {lines[0][:200]!r}, the API said {str(api_error)[:200]!r}")

@@ -431,6 +431,25 @@ def _dataloop_file(make: _Maker, path: str) -> None:
             emit("parent-odd", new, note=repr(value), lost=1)
         if small:
             break
+    # ids that are not strings: a pose's id is looked up by its keypoints' parentId
+    poses = [i for i, a in enumerate(annotations) if isinstance(a, dict) and a.get("type") == "pose"]
+    for index in poses[:1]:
+        for value in ({"a": 1}, [1], 1.5, True):
+            for target in ("dataloop", "coco", "yolo"):
+                new = copy.deepcopy(doc)
+                _get(new, (*prefix, index))["id"] = value
+                emit("id-type", new, lost=1, to=target, note=repr(value))
+    # a child of a pose (a keypoint) that is not a point: writers must count it once
+    children = [i for i, a in enumerate(annotations) if isinstance(a, dict) and isinstance(a.get("metadata"), dict)
+                and isinstance(a["metadata"].get("system"), dict) and a["metadata"]["system"].get("parentId")]
+    if children:
+        for kind, coordinates in (("segment", [[{"x": 1, "y": 2}, {"x": 30, "y": 2}]]),
+                                  ("box", [{"x": 1, "y": 2}, {"x": 30, "y": 40}])):
+            for target in ("dataloop", "coco", "voc", "yolo"):
+                new = copy.deepcopy(doc)
+                child = _get(new, (*prefix, children[0]))
+                child.update(type=kind, coordinates=coordinates)
+                emit("pose-child-type", new, lost=1, to=target, note=kind)
     # frames of video tracks: out of order, duplicated, negative, absurd
     tracks = [i for i, a in enumerate(annotations) if isinstance(a, dict)
               and isinstance((a.get("metadata") or {}).get("system"), dict)

@@ -151,6 +151,9 @@ def _worker(memory: int, case_seconds: int, cli: bool) -> None:
             signal.alarm(case_seconds)
             try:
                 result = run_case(case, workdir, cli=cli)
+            except CaseTimeout:  # the alarm went off between the runs (in a reader called to classify an error)
+                result = {"id": case.id, "outcome": "crash", "error": None,
+                          "violations": [f"timed out after {case_seconds} s (a hang or a runaway loop)"]}
             except BaseException as exc:  # the checker itself must not take the worker down
                 result = {"id": case.id, "outcome": "crash", "error": None,
                           "violations": [f"checker: {type(exc).__name__}: {exc}"]}

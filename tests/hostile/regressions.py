@@ -201,6 +201,8 @@ REGRESSIONS: dict[str, dict[str, str]] = {
     "TypeError in formats/coco.py <setcomp>()": {
         "coco-dagshub-labelmap-given-10": "b'{\\n \"format\": \"dlconvert-labelmap\",\\n \"lab'",
         "dataloop-fruit-labelmap-beside-10": "b'{\\n \"format\": \"dlconvert-labelmap\",\\n \"lab'",
+        "dataloop-sample-id-type-1": "{'a': 1}",
+        "dataloop-sample-id-type-4": "[1]",
         "dataloop-sample-labelmap-beside-10": "b'{\\n \"format\": \"dlconvert-labelmap\",\\n \"lab'",
         "voc-voc1-labelmap-beside-10": "b'{\\n \"format\": \"dlconvert-labelmap\",\\n \"lab'",
         "voc-voc2012-labelmap-beside-10": "b'{\\n \"format\": \"dlconvert-labelmap\",\\n \"lab'",
@@ -241,6 +243,10 @@ REGRESSIONS: dict[str, dict[str, str]] = {
     "TypeError in formats/vtt.py _item_parts()": {
         "dataloop-sample-item-user-metadata-10": "{'header': 5, 'header_lines': 5, 'blocks': [5, 'STYLE\\n\\n'],",
         "dataloop-sample-item-user-metadata-28": "{'header': 5, 'header_lines': 5, 'blocks': [5, 'STYLE\\n\\n'],",
+    },
+    "TypeError in formats/yolo.py <setcomp>()": {
+        "dataloop-sample-id-type-2": "{'a': 1}",
+        "dataloop-sample-id-type-5": "[1]",
     },
     "TypeError in labels.py _flatten()": {
         "coco-dagshub-labelmap-given-16": "b'{\\n \"labels\": [\\n  {\\n   \"tag\": \"a\",\\n   \"ch'",
@@ -436,6 +442,47 @@ REGRESSIONS: dict[str, dict[str, str]] = {
         "voc-voc2012-nul-0": "at 295",
         "voc-voc2012-nul-1": "at 448",
     },
+    "cli render: exit 3: le-5rtzuxzg/case/work/.rendered.1cqtgmp2.tmp/mask/.xxxxxxxxx (dataloop item-filename)": {
+        "dataloop-fruit-item-filename-37": (
+            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "x.jpg'"),
+    },
+    "cli render: exit 3: le-5rtzuxzg/case/work/.rendered.67znk7p7.tmp/mask/.xxxxxxxxx (dataloop item-filename)": {
+        "dataloop-hamster-item-filename-14": (
+            "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+            "x.jpg'"),
+    },
+    "cli validate: exit 3: error: internal error: DecompressionBombError: Image size  (dataloop geometry)": {
+        "dataloop-conversation-geometry-27": "binary data:image/png;base64,iVBORw0KGgoAAAANSU",
+        "dataloop-conversation-geometry-28": "binary data:image/png;base64,iVBORw0KGgoAAAANSU",
+        "dataloop-hamster-geometry-28": "binary data:image/png;base64,iVBORw0KGgoAAAANSU",
+        "dataloop-video2019-geometry-27": "binary data:image/png;base64,iVBORw0KGgoAAAANSU",
+        "dataloop-video2019-geometry-28": "binary data:image/png;base64,iVBORw0KGgoAAAANSU",
+    },
+    "cli validate: exit 3: error: internal error: TypeError: unhashable type: 'dict'  (dataloop id-type)": {
+        "dataloop-sample-id-type-0": "{'a': 1}",
+    },
+    "cli validate: exit 3: error: internal error: TypeError: unhashable type: 'dict'  (dataloop parent-odd)": {
+        "dataloop-conversation-parent-odd-2": "{'id': 1}",
+        "dataloop-fruit-parent-odd-2": "{'id': 1}",
+        "dataloop-fruit-parent-odd-7": "{'id': 1}",
+        "dataloop-hamster-parent-odd-2": "{'id': 1}",
+        "dataloop-video2019-parent-odd-2": "{'id': 1}",
+    },
+    "cli validate: exit 3: error: internal error: TypeError: unhashable type: 'list'  (dataloop id-type)": {
+        "dataloop-sample-id-type-3": "[1]",
+    },
+    "cli validate: exit 3: error: internal error: TypeError: unhashable type: 'list'  (dataloop parent-odd)": {
+        "dataloop-conversation-parent-odd-1": "['a']",
+        "dataloop-fruit-parent-odd-1": "['a']",
+        "dataloop-fruit-parent-odd-6": "['a']",
+        "dataloop-hamster-parent-odd-1": "['a']",
+        "dataloop-video2019-parent-odd-1": "['a']",
+    },
     "no file named in the error; --on-error skip stopped at a bad record": {
         "coco-instances-duplicate-file-name-0": "",
         "coco-keypoints-file-name-19": "'C:\\\\Windows\\\\evil.jpg'",
@@ -491,5 +538,11 @@ REGRESSIONS: dict[str, dict[str, str]] = {
     },
     "the report does not balance (dataloop geometry)": {
         "dataloop-sample-geometry-12": "segment [[{'x': 1, 'y': 2}, {'x': 30, 'y': 2}]]",
+    },
+    "the report does not balance (dataloop pose-child-type)": {
+        "dataloop-sample-pose-child-type-1": "segment",
+        "dataloop-sample-pose-child-type-3": "segment",
+        "dataloop-sample-pose-child-type-5": "box",
+        "dataloop-sample-pose-child-type-7": "box",
     },
 }
