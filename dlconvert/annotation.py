@@ -194,7 +194,8 @@ class Annotation:
     @property
     def model_info(self) -> dict | None:
         """``metadata.user.model`` (``{name, model_id, confidence}``) for predictions."""
-        return (self.metadata.get("user") or {}).get("model")
+        user = self.metadata.get("user")
+        return user.get("model") if isinstance(user, dict) else None
 
     @model_info.setter
     def model_info(self, value: dict | None) -> None:

@@ -455,12 +455,12 @@ def _voc_meta(data: Any, *keys: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _fragments(texts: Any, item: str | None, where: str, report: ConversionReport) -> list:
+def _fragments(texts: Any, source: str | None, where: str, report: ConversionReport) -> list:
     """The kept XML elements; a broken or entity-bearing one is reported (``failed``) and left out."""
     out = []
     for index, text in enumerate(texts if isinstance(texts, list) else []):
         try:
-            out.append(_fragment(text, item, f"{where}/{index}"))
+            out.append(_fragment(text, source, f"{where}/{index}"))
         except FormatError as exc:
             report.failed(exc, code="voc.invalid-extra-xml")
     return out
@@ -503,7 +503,8 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
     etree.SubElement(document, "filename").text = posixpath.basename(item or stem)
     if isinstance(voc_meta.get("path"), str):
         etree.SubElement(document, "path").text = voc_meta["path"]
-    extra_xml = _fragments(voc_meta.get("extra_xml"), item, "/metadata/user/voc/extra_xml", report)
+    source = collection.origin or report.source or item  # the item's JSON file, whose pointers these are
+    extra_xml = _fragments(voc_meta.get("extra_xml"), source, "/metadata/user/voc/extra_xml", report)
     source = next((x for x in extra_xml if x.tag == "source"), None)
     if source is not None:
         document.append(source)
@@ -557,7 +558,7 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
             if partner is not None:
                 report.wrote(partner)
                 drawn.append(partner)
-        kept = _fragments(_voc_meta(annotation.metadata, "user").get("extra_xml"), item,
+        kept = _fragments(_voc_meta(annotation.metadata, "user").get("extra_xml"), source,
                           f"/annotations/{position}/metadata/user/voc/extra_xml", report)
         for fragment in kept:
             document.findall("object")[-1].append(fragment)

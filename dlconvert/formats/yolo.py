@@ -216,6 +216,10 @@ def _resolve(root: Path, text: str, list_dir: Path | None = None) -> Path | None
             candidates.append(root.joinpath(*parts[1:]))
     for candidate in candidates:
         if candidate.exists():
+            if candidate.is_dir() and candidate.resolve() in root.resolve().parents:
+                # '/' or an ancestor of the dataset: walking it would read the whole file system
+                raise FormatError(f"the dataset names {text!r}, a folder that holds the dataset itself "
+                                  f"(or the file system root)", path=root)
             return candidate
     return None
 
@@ -981,9 +985,15 @@ def _is_image_item(collection: AnnotationCollection) -> bool:
     return not (collection.is_video or collection.is_audio) and (not mimetype or mimetype.startswith("image/"))
 
 
+def _user_section(metadata: Any, key: str) -> dict:
+    """``metadata.user[key]`` when both are objects, else ``{}`` (a file may hold anything there)."""
+    user = metadata.get("user") if isinstance(metadata, dict) else None
+    section = user.get(key) if isinstance(user, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
 def _is_crowd(annotation: Annotation) -> bool:
-    coco = (annotation.metadata.get("user") or {}).get("coco")
-    return isinstance(coco, dict) and coco.get("iscrowd") == 1
+    return _user_section(annotation.metadata, "coco").get("iscrowd") == 1
 
 
 def _label(annotation: Annotation) -> str:
@@ -1190,8 +1200,7 @@ class _Writer:
 
     def _place(self, collection: AnnotationCollection) -> tuple[str, str]:
         """``(split, remote path under it)`` of an item."""
-        user = ((collection._item_json or {}).get("metadata") or {}).get("user") or {}
-        yolo = user.get("yolo") if isinstance(user.get("yolo"), dict) else {}
+        yolo = _user_section((collection._item_json or {}).get("metadata"), "yolo")
         split = yolo.get(_SPLIT_KEY)
         if not (isinstance(split, str) and split not in ("", ".", "..") and not {"/", "\\"} & set(split)):
             split = self.options.split
@@ -1386,8 +1395,8 @@ class _Writer:
         definition = annotation.annotation_definition
         if definition.type != "box":
             return None
-        yolo = (annotation.metadata.get("user") or {}).get("yolo")
-        if not isinstance(yolo, dict) or not isinstance(yolo.get(_CORNERS_KEY), list):
+        yolo = _user_section(annotation.metadata, "yolo")
+        if not isinstance(yolo.get(_CORNERS_KEY), list):
             return None
         if yolo.get(_FINGERPRINT_KEY) != _fingerprint(definition, float(size[0]), float(size[1])):
             return None
@@ -1432,7 +1441,9 @@ class _Writer:
         self._claimed.update(id(c) for c in children)
         for child in children:
             name = child.annotation_definition.label
-            if child.type != "point" or name not in order or name in by_name:
+            if child.type != "point":
+                continue  # a shape with a parent is written (and counted) as a shape of its own
+            if name not in order or name in by_name:
                 report.skip(child, "yolo.keypoint-not-in-template",
                             f"keypoint {name!r} is not in the pose's keypoint order (or repeated)", item)
                 continue

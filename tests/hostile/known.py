@@ -5,7 +5,8 @@ remove here) and is counted apart from new failures by ``tools/fuzz.py``. Every 
 bugs were fixed. Fixed in yolo.py since, and now plain regressions: Y1 a label file linked to
 /dev/zero read until memory ran out; Y2 ``kpt_shape: [1000000000, 3]`` allocated per keypoint;
 Y3 unsafe or over-long label file names stopped the run (exit 3) instead of a bad item; Y4 the
-keypoints of two poses sharing an id counted twice.
+keypoints of two poses sharing an id counted twice; Y5 a non-point child of a pose counted twice;
+Y6 a data.yaml split of ``/`` walked the whole file system.
 """
 
 from __future__ import annotations
@@ -39,24 +40,7 @@ class KnownBug:
     in_corpus: bool = True  # False: too slow for make test, found by make fuzz only
 
 
-KNOWN_BUGS: tuple[KnownBug, ...] = (
-    KnownBug(
-        "Y5", "the YOLO pose writer counts a non-point child of a pose twice (skipped as a keypoint and as a shape)",
-        "the sample's scene_02.json with one keypoint of the pose turned into {\"type\": \"box\"} (its parentId "
-        "kept) → --to yolo: report {'box': (in, out, skipped)} off by one",
-        lambda case: case.to == "yolo" and _op(case) == "pose-child-type",
-        lambda case, text: case.to == "yolo" and "does not balance" in text,
-    ),
-    KnownBug(
-        "Y6", "a data.yaml split or path of '/' makes the YOLO reader walk the whole file system (minutes) and "
-              "read .txt files far outside the dataset as labels",
-        "printf 'train: /\\nnames: [a]\\n' > data.yaml; dlconvert convert . out --from yolo --to dataloop  → runs "
-        "for minutes, then 'error: /etc/X11/rgb.txt: label file has no image'",
-        lambda case: False,
-        lambda case, text: case.fmt == "yolo" and "timed out" in text,
-        in_corpus=False,
-    ),
-)
+KNOWN_BUGS: tuple[KnownBug, ...] = ()
 
 
 def known_bug(case: Case, violations: list[str] | None = None) -> KnownBug | None:

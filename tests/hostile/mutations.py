@@ -357,6 +357,18 @@ def _dataloop_file(make: _Maker, path: str) -> None:
                     if isinstance(user, dict):
                         user[target] = value
                         emit("user-metadata", new, lost=1, to=target, note=repr(value)[:60])
+        # metadata.user itself is not an object (each writer looks for its own key in it)
+        for value in ([1], "x"):
+            for target in ("coco", "voc", "yolo", "vtt"):
+                new = copy.deepcopy(doc)
+                if isinstance(new.get("metadata"), dict):
+                    new["metadata"]["user"] = value
+                    emit("item-user-type", new, scope="file", lost=None, to=target, note=repr(value))
+                new = copy.deepcopy(doc)
+                anns, _ = _annotations_of(new)
+                if anns and isinstance(anns[0], dict) and isinstance(anns[0].setdefault("metadata", {}), dict):
+                    anns[0]["metadata"]["user"] = value
+                    emit("user-type", new, lost=1, to=target, note=repr(value))
     if not annotations:
         return
     # labels with control characters, bidi overrides, emoji, empty, huge
