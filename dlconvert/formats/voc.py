@@ -128,11 +128,11 @@ def _parse_bytes(data: bytes, path, where: str | None = None):
     return root
 
 
-def _fragment(text: Any, item: str | None, where: str):
+def _fragment(text: Any, source: str | None, where: str):
     """An element kept verbatim in ``metadata.user.voc`` (untrusted: it comes from the item JSON)."""
     if not isinstance(text, str):
-        raise FormatError(f"expected an XML fragment, got {type(text).__name__}", path=item, where=where)
-    return _parse_bytes(text.encode("utf-8"), item, where)
+        raise FormatError(f"expected an XML fragment, got {type(text).__name__}", path=source, where=where)
+    return _parse_bytes(text.encode("utf-8"), source, where)
 
 
 def _text(element, tag: str) -> str | None:
@@ -503,8 +503,8 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
     etree.SubElement(document, "filename").text = posixpath.basename(item or stem)
     if isinstance(voc_meta.get("path"), str):
         etree.SubElement(document, "path").text = voc_meta["path"]
-    source = collection.origin or report.source or item  # the item's JSON file, whose pointers these are
-    extra_xml = _fragments(voc_meta.get("extra_xml"), source, "/metadata/user/voc/extra_xml", report)
+    origin = collection.origin or report.source or item  # the item's JSON file, whose pointers these are
+    extra_xml = _fragments(voc_meta.get("extra_xml"), origin, "/metadata/user/voc/extra_xml", report)
     source = next((x for x in extra_xml if x.tag == "source"), None)
     if source is not None:
         document.append(source)
@@ -558,7 +558,7 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
             if partner is not None:
                 report.wrote(partner)
                 drawn.append(partner)
-        kept = _fragments(_voc_meta(annotation.metadata, "user").get("extra_xml"), source,
+        kept = _fragments(_voc_meta(annotation.metadata, "user").get("extra_xml"), origin,
                           f"/annotations/{position}/metadata/user/voc/extra_xml", report)
         for fragment in kept:
             document.findall("object")[-1].append(fragment)

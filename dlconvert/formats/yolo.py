@@ -136,6 +136,7 @@ __all__ = ["DATA_YAML", "FORMAT", "TASKS", "class_names", "merge_rings", "read",
 
 DATA_YAML = "data.yaml"
 MAX_KEYPOINTS = 10_000  # per pose: far above any skeleton, far below what would exhaust memory
+MAX_CLASSES = 100_000  # nc without names: far above any label set, far below what would exhaust memory
 TASKS = ("detect", "segment", "pose", "obb")
 #: Richness order for the default task: a dataset is written with the richest task its data needs.
 _RANK = {"detect": 0, "obb": 1, "segment": 2, "pose": 3}
@@ -253,6 +254,9 @@ def _names_from_yaml(data: dict, path: Path) -> list[str] | None:
     count = data.get("nc")
     if names is None:
         if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            if count > MAX_CLASSES:
+                raise FormatError(f"nc asks for {count} classes without names, more than {MAX_CLASSES}",
+                                  path=path, where="/nc")
             return [f"class_{i}" for i in range(count)]
         return None
     if isinstance(names, dict):

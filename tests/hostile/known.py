@@ -6,7 +6,8 @@ bugs were fixed. Fixed in yolo.py since, and now plain regressions: Y1 a label f
 /dev/zero read until memory ran out; Y2 ``kpt_shape: [1000000000, 3]`` allocated per keypoint;
 Y3 unsafe or over-long label file names stopped the run (exit 3) instead of a bad item; Y4 the
 keypoints of two poses sharing an id counted twice; Y5 a non-point child of a pose counted twice;
-Y6 a data.yaml split of ``/`` walked the whole file system.
+Y6 a data.yaml split of ``/`` walked the whole file system; Y7 a ``metadata.user`` that is not an
+object crashed the writer; Y8 ``nc: 1000000000`` without names built a billion class names.
 """
 
 from __future__ import annotations

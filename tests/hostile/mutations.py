@@ -877,6 +877,15 @@ def _yolo(make: _Maker) -> None:
         tree = dict(seed.tree)
         tree[yaml_path] = DIR
         make.add("data-yaml-directory", tree, scope="source", lost=None)
+        # class names from nc alone (class_0 …): an absurd nc must not make a billion names
+        kept, skipping = [], False
+        for line in yaml_text.split(b"\n"):
+            skipping = line.startswith((b"names", b"nc")) or (skipping and line.startswith((b" ", b"-")))
+            if not skipping:
+                kept.append(line)
+        for count in (b"1000000000", b"10000", b"-3", b"2.5"):
+            emit("data-yaml-nc", b"\n".join(kept) + b"\nnc: " + count + b"\n", at=yaml_path, scope="source", lost=None,
+                 note=count.decode())
     data_path = next((p for p in seed.tree if p.endswith("obj.data")), None)
     if data_path is not None:
         for variant in (b"classes = 1000000000\n", b"names = {OUTSIDE}/names\n", b"garbage\n", b"classes = x\n",

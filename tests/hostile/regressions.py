@@ -545,4 +545,10 @@ REGRESSIONS: dict[str, dict[str, str]] = {
         "dataloop-sample-pose-child-type-5": "box",
         "dataloop-sample-pose-child-type-7": "box",
     },
+    "no file named for a broken XML fragment kept in an annotation's metadata.user.voc (voc writer)": {
+        "dataloop-sample-user-metadata-9": "{'extra_xml': ['<a>', 5, '<!DOCTYPE a [<!ENTITY x \"y\">]><a>&",
+        "dataloop-hamster-user-metadata-14": "{'extra_xml': ['<a>', 5, '<!DOCTYPE a [<!ENTITY x \"y\">]><a>&",
+        "dataloop-fruit-user-metadata-14": "{'extra_xml': ['<a>', 5, '<!DOCTYPE a [<!ENTITY x \"y\">]><a>&",
+        "dataloop-fruit-user-metadata-35": "{'extra_xml': ['<a>', 5, '<!DOCTYPE a [<!ENTITY x \"y\">]><a>&",
+    },
 }
