@@ -6,6 +6,7 @@ shows the traceback instead. Progress bars go to stderr and only when it is a te
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sys
@@ -116,6 +117,27 @@ def validate(src: Path, strict: bool) -> None:
 _FORMAT_NAMES = ["dataloop", "coco", "yolo", "voc", "vtt"]
 
 
+def _parallel_options(command):
+    """``--workers`` and ``--scheduler``: where the per-item work runs."""
+    command = click.option("--scheduler", metavar="ADDRESS", default=None,
+                           help="Run the per-item work on this Dask scheduler (tcp://host:8786; needs "
+                                "dlconvert[dask]); its workers must see SRC and DST at the same paths.")(command)
+    return click.option("--workers", type=click.IntRange(min=1), default=None,
+                        help="Worker processes (default: all cores; with --scheduler: the cluster's threads).")(command)
+
+
+@contextlib.contextmanager
+def _executor(scheduler: str | None):
+    """``(executor, threads)`` of the Dask scheduler when one is named, else ``(None, None)``: our own pool."""
+    if scheduler is None:
+        yield None, None
+        return
+    from .parallel import dask_executor
+
+    with dask_executor(scheduler) as pair:
+        yield pair
+
+
 def _format_option(flag: str, dest: str, help_text: str):
     return click.option(flag, dest, required=True, metavar="FORMAT", help=help_text,
                         type=click.Choice(_FORMAT_NAMES, case_sensitive=False))
@@ -164,18 +186,18 @@ def _format_options(command):
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
               help="Stop at the first bad file or record, or skip it and list it in the report.")
 @click.option("--overwrite", is_flag=True, help="Replace DST if it is not empty.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@_parallel_options
 @_format_options
 def convert(src: Path, dst: Path, from_format: str, to_format: str, images: Path | None, labels: Path | None,
-            report_path: Path | None, on_error: str, overwrite: bool, workers: int | None, **format_options) -> None:
+            report_path: Path | None, on_error: str, overwrite: bool, workers: int | None, scheduler: str | None,
+            **format_options) -> None:
     """Convert SRC (in --from) to DST (in --to); every annotation arrives or is reported."""
-    import os
-
     from .converter import Converter
 
-    converter = Converter(concurrency=workers or os.cpu_count() or 1, on_error=on_error,
-                          options=_options(images, labels, **format_options), progress=_progress("converting"))
-    report = converter.run(src, from_format, dst, to_format, overwrite=overwrite)
+    with _executor(scheduler) as (executor, threads):
+        converter = Converter(concurrency=workers or threads, on_error=on_error, executor=executor,
+                              options=_options(images, labels, **format_options), progress=_progress("converting"))
+        report = converter.run(src, from_format, dst, to_format, overwrite=overwrite)
     if report_path is not None:
         report.save(report_path)
     click.echo(report.summary(), err=True)
@@ -219,32 +241,28 @@ def verify(src: Path, from_format: str, via_format: str, images: Path | None, la
 @click.option("--with-text", is_flag=True, help="Write label names on the pictures (never on id pictures).")
 @click.option("--sheet", is_flag=True, help="Also write sheet.png, a contact sheet of every item.")
 @click.option("--overwrite", is_flag=True, help="Replace DST if it is not empty.")
+@_parallel_options
 def render(src: Path, dst: Path, from_format: str, views: tuple[str, ...], images: Path | None, labels: Path | None,
            frame_num: int | None, alpha: float | None, thickness: int | None, with_text: bool, sheet: bool,
-           overwrite: bool) -> None:
+           overwrite: bool, workers: int | None, scheduler: str | None) -> None:
     """Render SRC as pictures in the Dataloop export layout (mask/, instance/, object_id/, img_mask/)."""
     from ._io import atomic_write, staged_output
     from .formats import get_format
-    from .labels import LabelMap
-    from .render import contact_sheet, encode_picture, render_dataset
+    from .render import contact_sheet, encode_picture
+    from .render.batch import render_source
     from .report import ConversionReport
 
     options = _options(images, labels)
-    reader = get_format(from_format).read
-    dataset = reader(src, options, ConversionReport())
-    label_map = options.labels or dataset.labels
-    if label_map is None:  # one pass for the labels, so every item gets the same ids and colours
-        label_map = LabelMap.from_names(a.annotation_definition.label for c in dataset.items for a in c)
-        dataset = reader(src, options, ConversionReport())
-    with staged_output(dst, overwrite=overwrite) as staging:
-        counts = render_dataset(dataset.items, staging, views, images_root=options.images or dataset.images_root,
-                                label_map=label_map, frame_num=frame_num, alpha=alpha, thickness=thickness,
-                                with_text=with_text, progress=_progress("rendering"))
+    with staged_output(dst, overwrite=overwrite) as staging, _executor(scheduler) as (executor, threads):
+        counts, label_map = render_source(src, from_format, staging, views, options=options,
+                                          workers=workers or threads, executor=executor,
+                                          progress=_progress("rendering"), frame_num=frame_num, alpha=alpha,
+                                          thickness=thickness, with_text=with_text)
         label_map.save(staging / "labelmap.json")
         if sheet:
-            items = reader(src, options, ConversionReport()).items
-            picture = contact_sheet(items, images_root=options.images or dataset.images_root, label_map=label_map,
-                                    frame_num=frame_num)
+            dataset = get_format(from_format).read(src, options, ConversionReport())
+            picture = contact_sheet(dataset.items, images_root=options.images or dataset.images_root,
+                                    label_map=label_map, frame_num=frame_num)
             atomic_write(staging / "sheet.png", encode_picture(picture)[0])
     click.echo(f"{counts['pictures']} pictures of {counts['items']} items written to {dst}", err=True)
 

@@ -7,22 +7,33 @@ equal those written plus those skipped, each skip with its reason.
 
 Output is atomic: a conversion writes into a temporary folder beside the destination and moves
 it into place only when it finished, so a failure leaves no half-written output behind.
+
+Per-item work runs on ``concurrency`` worker processes (default: all cores) or on a given
+``executor`` (a Dask cluster's, say) when both formats support sharding (see
+:mod:`dlconvert.formats`) and the hooks can be sent to other processes; the output is the same
+bytes for any number of workers. Otherwise — or when a shard meets something only one ordered
+pass can decide — the conversion runs in this process.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import parallel
 from ._io import staged_output
 from .annotation import Annotation
 from .collection import AnnotationCollection
-from .dataset import ConvertOptions, Dataset
+from .dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
 from .errors import FormatError, InvalidAnnotationError
-from .formats import AnnotationFormat, get_format
+from .formats import AnnotationFormat, FormatSpec, get_format
 from .geometry import Segmentation
 from .report import ConversionReport, OnError
 
@@ -37,18 +48,25 @@ class Converter:
     """Converts datasets, folders, files and in-memory annotations between formats.
 
     Args:
-        concurrency: worker processes for per-item work (the SDK's argument name).
+        concurrency: worker processes for per-item work (the SDK's argument name); default all cores.
+        executor: run the per-item work on this ``concurrent.futures.Executor`` instead of a process
+            pool of our own — e.g. ``dask.distributed.Client(...).get_executor()``, whose workers
+            must see the input and output paths; ``concurrency`` then sizes the shards.
         return_error_filepath: also write the issues to ``dlconvert_errors.json`` in the output
             and return ``(has_errors, path)`` from the conversion calls, as the SDK does.
         on_error: ``"fail"`` stops at the first bad file or record and leaves no output;
             ``"skip"`` carries on and lists every bad record in the report.
     """
 
-    def __init__(self, concurrency: int = 6, return_error_filepath: bool = False, on_error: str = OnError.FAIL,
-                 options: ConvertOptions | None = None, progress: Callable | None = None) -> None:
+    def __init__(self, concurrency: int | None = None, return_error_filepath: bool = False,
+                 on_error: str = OnError.FAIL, options: ConvertOptions | None = None, progress: Callable | None = None,
+                 executor: Executor | None = None) -> None:
         if on_error not in OnError.ALL:
             raise ValueError(f"on_error must be one of {OnError.ALL}")
-        self.concurrency = concurrency
+        if concurrency is not None and concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency or parallel.default_workers()
+        self.executor = executor
         self.return_error_filepath = return_error_filepath
         self.on_error = on_error
         self.options = options or ConvertOptions()
@@ -117,7 +135,8 @@ class Converter:
         report = ConversionReport(source_format="dataloop", target_format=str(_format_name(to_format)),
                                   on_error=self.on_error)
         dataset = Dataset(_counted(collections, report), labels=self.options.labels)
-        return _write_atomically(get_format(to_format).write, dataset, Path(save_to), self.options, report, True)
+        write = get_format(to_format).write
+        return _write_atomically(lambda staging: write(dataset, staging, self.options, report), Path(save_to), True)
 
     # -- the engine --------------------------------------------------------------------------------
     def run(self, src: str | os.PathLike[str], from_format: str, dst: str | os.PathLike[str], to_format: str, *,
@@ -135,15 +154,30 @@ class Converter:
         report = ConversionReport(source_format=source.name, target_format=target.name, on_error=self.on_error,
                                   source=str(src))
         self.report = report
-        dataset = source.read(src, self.options, report)
-        items = _pipeline(dataset.items, report, conversion_func, item_filter, annotation_filter,
-                          decode_masks=_draws_masks(target))
+        hooks = _Hooks(conversion_func, item_filter, annotation_filter)
+        if not source.reads_in_shards:
+            dataset = source.read(src, self.options, report)
+        else:
+            plan = source.plan(src, self.options, report)
+            dataset = Dataset((), labels=plan.labels, images_root=plan.images_root, total=len(plan.units))
+            if self._in_shards(plan, target, dataset, hooks):
+                planned = copy.deepcopy(report)
+                try:
+                    outputs = self._run_in_shards(plan, source, target, dataset, hooks, Path(dst), report, overwrite)
+                except parallel.NeedsSequential:
+                    report = self.report = planned  # as it was after reading the plan; write again in one pass
+                else:
+                    return self._done(report, outputs, dst)
+            dataset.items = source.read_units(plan.context, plan.units, self.options, report)
+        items = _pipeline(dataset.items, report, *hooks, decode_masks=_draws_masks(target))
         if self.progress is not None:
             items = self.progress(items, total=dataset.total, desc=f"{source.name} → {target.name}")
-        labels = self.options.labels or dataset.labels
-        converted = Dataset(items, labels=labels, images_root=self.options.images or dataset.images_root,
-                            total=dataset.total)
-        outputs = _write_atomically(target.write, converted, Path(dst), self.options, report, overwrite)
+        converted = _for_writing(dataset, self.options, items)
+        outputs = _write_atomically(lambda staging: target.write(converted, staging, self.options, report),
+                                    Path(dst), overwrite)
+        return self._done(report, outputs, dst)
+
+    def _done(self, report: ConversionReport, outputs: list[Path], dst) -> ConversionReport:
         report.outputs = [str(p) for p in outputs]
         if self.return_error_filepath:
             from ._io import atomic_write
@@ -153,6 +187,45 @@ class Converter:
             atomic_write(log, dumps([issue.__dict__ for issue in report.issues]))
             report.error_log = str(log)
         return report
+
+    # -- sharded runs ----------------------------------------------------------------------------
+    def _in_shards(self, plan: SourcePlan, target: FormatSpec, dataset: Dataset, hooks: _Hooks) -> bool:
+        """Whether to spread this conversion over workers: worth it, possible, and the hooks can travel."""
+        if self.executor is None and self.concurrency < 2:
+            return False
+        if len(plan.units) < 2 * parallel.MIN_SHARD:
+            return False
+        writable = target.writes_in_shards(_for_writing(dataset, self.options, ()), self.options)
+        return writable and parallel.picklable(hooks, cloud=self.executor is not None)
+
+    def _run_in_shards(self, plan: SourcePlan, source: FormatSpec, target: FormatSpec, dataset: Dataset,
+                       hooks: _Hooks, dst: Path, report: ConversionReport, overwrite: bool) -> list[Path]:
+        sizes = parallel.shard_sizes(len(plan.units), self.concurrency)
+        meta = _for_writing(dataset, self.options, ())
+
+        def write(staging: Path) -> list[Path]:
+            tasks, start = [], 0
+            for size in sizes:
+                tasks.append(_Shard(source.name, target.name, plan.context, plan.units[start:start + size],
+                                    staging, self.options, meta.labels, meta.images_root, hooks, report.blank(),
+                                    _draws_masks(target)))
+                start += size
+            pool = parallel.worker_pool(self.concurrency) if self.executor is None else nullcontext(self.executor)
+            shards: list[ShardOutput] = []
+            with pool as executor:
+                results = parallel.map_in_order(executor, _convert_shard, tasks, window=2 * self.concurrency)
+                if self.progress is not None:
+                    results = self.progress(results, total=len(tasks),
+                                            desc=f"{source.name} → {target.name} ({len(tasks)} shards)")
+                for shard_report, shard in results:
+                    report.merge(shard_report)
+                    shards.append(shard)
+            written = [path for shard in shards for path in shard.outputs]
+            if len(set(written)) != len(written):  # two items of different shards on one path
+                raise parallel.NeedsSequential("two shards wrote the same file")
+            return [*written, *target.finish(shards, meta, staging, self.options, report)]
+
+        return _write_atomically(write, dst, overwrite)
 
     def _finish(self, report: ConversionReport):
         if self.return_error_filepath:
@@ -223,17 +296,60 @@ def _pipeline(items, report: ConversionReport, conversion_func, item_filter, ann
         yield collection
 
 
+@dataclass(frozen=True)
+class _Hooks:
+    """The caller's per-item and per-annotation hooks, sent with every shard."""
+
+    conversion_func: ConversionFunc | None
+    item_filter: ItemFilter | None
+    annotation_filter: AnnotationFilter | None
+
+    def __iter__(self):
+        return iter((self.conversion_func, self.item_filter, self.annotation_filter))
+
+
+@dataclass
+class _Shard:
+    """One task of a sharded conversion: a run of source units and what is needed to write them."""
+
+    source: str
+    target: str
+    context: Any
+    units: list
+    staging: Path
+    options: ConvertOptions
+    labels: Any
+    images_root: Path | None
+    hooks: _Hooks
+    report: ConversionReport
+    decode_masks: bool
+
+
+def _convert_shard(task: _Shard) -> tuple[ConversionReport, ShardOutput]:
+    """Read, filter and write one shard, in a worker; returns its report and what ``finish`` needs."""
+    source, target, report = get_format(task.source), get_format(task.target), task.report
+    items = source.read_units(task.context, task.units, task.options, report)
+    items = _pipeline(items, report, *task.hooks, decode_masks=task.decode_masks)
+    dataset = Dataset(items, labels=task.labels, images_root=task.images_root, total=len(task.units))
+    return report, target.write_shard(dataset, task.staging, task.options, report)
+
+
+def _for_writing(dataset: Dataset, options: ConvertOptions, items) -> Dataset:
+    """The dataset a writer gets: the given label map and images folder win over the source's."""
+    return Dataset(items, labels=options.labels or dataset.labels, images_root=options.images or dataset.images_root,
+                   total=dataset.total)
+
+
 def _counted(collections, report: ConversionReport):
     for collection in collections:
         report.read_item(collection)
         yield collection
 
 
-def _write_atomically(write, dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport,
-                      overwrite: bool) -> list[Path]:
-    """Run ``write`` into a staging folder that becomes ``dst`` only when it finished."""
+def _write_atomically(write: Callable[[Path], list[Path]], dst: Path, overwrite: bool) -> list[Path]:
+    """Run ``write`` into a staging folder that becomes ``dst`` only when it finished; its outputs under ``dst``."""
     with staged_output(dst, overwrite=overwrite) as staging:
-        outputs = write(dataset, staging, options, report)
+        outputs = write(staging)
         staged = staging.resolve()
         # resolve the folder only: a linked image must not be followed out of the staging folder
         relative = [(Path(p).parent.resolve() / Path(p).name).relative_to(staged) for p in outputs]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .collection import AnnotationCollection
 from .labels import LabelMap
 
-__all__ = ["ConvertOptions", "Dataset"]
+__all__ = ["ConvertOptions", "Dataset", "ShardOutput", "SourcePlan"]
 
 
 @dataclass
@@ -20,6 +21,25 @@ class Dataset:
     labels: LabelMap | None = None
     images_root: Path | None = None
     total: int | None = None  # number of items when known up front (for progress bars)
+
+
+@dataclass
+class SourcePlan:
+    """A source cut for sharded reading: picklable ``units`` (one per item, in order) and what every
+    shard needs to read them (``context``), plus the dataset-wide facts a :class:`Dataset` carries."""
+
+    units: list[Any]
+    context: Any = None
+    labels: LabelMap | None = None
+    images_root: Path | None = None
+
+
+@dataclass
+class ShardOutput:
+    """What a writer's ``write_shard`` hands its ``finish``: the files it wrote and its picklable state."""
+
+    outputs: list[Path] = field(default_factory=list)
+    state: Any = None
 
 
 @dataclass(frozen=True)

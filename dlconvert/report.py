@@ -122,6 +122,21 @@ class ConversionReport:
         """An annotation written in another shape (also count it with :meth:`wrote`)."""
         self.issues.append(_issue("approximated", code, message, annotation, item))
 
+    def merge(self, shard: ConversionReport) -> None:
+        """Add the counts and issues of a shard of this conversion, listed after the ones already here."""
+        self.items_in += shard.items_in
+        self.items_out += shard.items_out
+        for mine, theirs in ((self.annotations_in, shard.annotations_in), (self.annotations_out, shard.annotations_out),
+                             (self.skipped, shard.skipped), (self.labels_in, shard.labels_in),
+                             (self.labels_out, shard.labels_out)):
+            mine.update(theirs)
+        self.issues.extend(shard.issues)
+
+    def blank(self) -> ConversionReport:
+        """An empty report of the same conversion, for a shard to fill."""
+        return ConversionReport(source_format=self.source_format, target_format=self.target_format,
+                                on_error=self.on_error, source=self.source)
+
     # -- results ----------------------------------------------------------------------------
     @property
     def failed_files(self) -> list[Issue]:

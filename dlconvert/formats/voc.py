@@ -62,7 +62,7 @@ from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, parse_color, stable
 from . import FormatSpec
 
 if TYPE_CHECKING:
-    from ..dataset import ConvertOptions, Dataset
+    from ..dataset import ConvertOptions, Dataset, ShardOutput
     from ..report import ConversionReport
 
 __all__ = ["FORMAT", "VOC_CLASSES", "read", "voc_colormap", "write"]
@@ -406,13 +406,21 @@ def _format(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
-    """Write ``Annotations/``, ``ImageSets/Main/<split>.txt``, segmentation PNGs and the label maps."""
-    label_map = (options.labels or dataset.labels)
-    label_map = label_map.copy() if label_map is not None else LabelMap()
+def _label_map(dataset: Dataset, options: ConvertOptions) -> LabelMap:
+    label_map = options.labels or dataset.labels
+    return label_map.copy() if label_map is not None else LabelMap()
+
+
+def _write_items(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport,
+                 label_map: LabelMap, sharded: bool) -> ShardOutput:
+    """Each item's XML (and segmentation PNGs); the state is the item stems in order."""
+    from ..dataset import ShardOutput
+    from ..parallel import NeedsSequential
+
     written: list[Path] = []
     stems: list[str] = []
     items_by_stem: dict[str, str | None] = {}
+    known = len(label_map)
     for collection in dataset.items:
         if collection.is_video or collection.is_audio:
             for annotation in collection:
@@ -421,8 +429,10 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
         # the XML's own name when it differs from <filename>
         stem = _voc_meta(collection._item_json, "metadata", "user").get("stem")
         if not isinstance(stem, str) or not stem:
-            stem = (collection.filename or collection.name or f"item_{len(stems)}").lstrip("/")
-            stem = posixpath.splitext(stem)[0]
+            name = collection.filename or collection.name
+            if not name and sharded:
+                raise NeedsSequential("an item without a name is numbered by its place in the dataset")
+            stem = posixpath.splitext((name or f"item_{len(stems)}").lstrip("/"))[0]
         try:  # an unsafe or taken path is a bad item, found before any of it is counted or written
             if stem in items_by_stem:
                 raise OutputError(f"items {items_by_stem[stem]!r} and {collection.filename!r} both map to "
@@ -438,14 +448,35 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
         written.extend(_write_item(collection, dst, stem, label_map, options, report, target))
         stems.append(stem)
         report.items_out += 1
+        if sharded and len(label_map) != known:  # a new label's colour and id depend on the labels before it
+            raise NeedsSequential("a label is not in the label map")
+    return ShardOutput(written, state=stems)
+
+
+def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:
+    """The ``Annotations/`` XML and segmentation PNGs of these items (labels must all be known)."""
+    return _write_items(dataset, dst, options, report, _label_map(dataset, options), sharded=True)
+
+
+def finish(shards: list[ShardOutput], dataset: Dataset, dst: Path, options: ConvertOptions,
+           report: ConversionReport, label_map: LabelMap | None = None) -> list[Path]:
+    """``ImageSets/Main/<split>.txt`` listing every item in order, and the label maps."""
+    label_map = label_map or _label_map(dataset, options)
     split = dst / "ImageSets" / "Main" / f"{options.split}.txt"
-    atomic_write(split, "".join(f"{s}\n" for s in stems).encode("utf-8"))
+    atomic_write(split, "".join(f"{s}\n" for shard in shards for s in shard.state).encode("utf-8"))
     label_map.save(dst / LABELMAP_FILENAME)
     lines = ["# label:color_rgb:parts:actions", "background:0,0,0::"]
     lines.extend(f"{info.name}:{','.join(str(c) for c in info.color)}::" for info in
                  sorted(label_map, key=lambda i: i.instance_id))
     atomic_write(dst / "labelmap.txt", ("\n".join(lines) + "\n").encode("utf-8"))
-    return [*written, split, dst / LABELMAP_FILENAME, dst / "labelmap.txt"]
+    return [split, dst / LABELMAP_FILENAME, dst / "labelmap.txt"]
+
+
+def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
+    """Write ``Annotations/``, ``ImageSets/Main/<split>.txt``, segmentation PNGs and the label maps."""
+    label_map = _label_map(dataset, options)
+    shard = _write_items(dataset, dst, options, report, label_map, sharded=False)
+    return [*shard.outputs, *finish([shard], dataset, dst, options, report, label_map)]
 
 
 def _voc_meta(data: Any, *keys: str) -> dict:
@@ -659,4 +690,6 @@ FORMAT = FormatSpec(
     approximates={"box (rotated)": "its bounds", "ellipse": "bounds + mask", "segment": "bounds + mask"},
     read=read,
     write=write,
+    write_shard=write_shard,
+    finish=finish,
 )

@@ -129,7 +129,7 @@ from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, PoseTemplate, stabl
 from . import FormatSpec
 
 if TYPE_CHECKING:
-    from ..dataset import ConvertOptions, Dataset
+    from ..dataset import ConvertOptions, Dataset, ShardOutput
     from ..report import ConversionReport
 
 __all__ = ["DATA_YAML", "FORMAT", "TASKS", "class_names", "merge_rings", "read", "write"]
@@ -1645,6 +1645,56 @@ def _skip_if_not_image(collection: AnnotationCollection, report: ConversionRepor
     return True
 
 
+def _check_options(options: ConvertOptions) -> None:
+    _check_task(options.yolo_task)
+    if not 0 <= options.precision <= 15:
+        raise ValueError(f"YOLO precision must be 0…15 decimals, not {options.precision}")
+    if options.images_mode not in ("none", "copy", "link"):
+        raise ValueError(f"images_mode must be 'none', 'copy' or 'link', not {options.images_mode!r}")
+
+
+def one_pass(dataset: Dataset, options: ConvertOptions) -> bool:
+    """Whether the task and the classes are known up front (not pose), so items can be written as they come."""
+    return options.yolo_task not in (None, "pose") and (options.labels or dataset.labels) is not None
+
+
+def _one_pass_writer(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> _Writer:
+    labels = options.labels or dataset.labels
+    return _Writer(_plan(_Scan(), labels, options), dst, options, report, options.images or dataset.images_root)
+
+
+def _write_items(writer: _Writer, items, report: ConversionReport) -> None:
+    for collection in items:
+        if _skip_if_not_image(collection, report):
+            continue
+        if writer.add_item(collection):
+            report.items_out += 1
+
+
+def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:
+    """The label files of these items, one pass (see :func:`one_pass`); a label the label map lacks
+    would shift the class numbers of later shards, so it sends the job back to a single pass."""
+    from ..dataset import ShardOutput
+    from ..parallel import NeedsSequential
+
+    _check_options(options)
+    writer = _one_pass_writer(dataset, Path(dst), options, report)
+    known = len(writer.plan.names)
+    _write_items(writer, dataset.items, report)
+    if len(writer.plan.names) != known:
+        raise NeedsSequential(f"label {writer.plan.names[known]!r} is not in the label map")
+    return ShardOutput(writer.outputs, state=writer.splits)
+
+
+def finish(shards: list[ShardOutput], dataset: Dataset, dst: Path, options: ConvertOptions,
+           report: ConversionReport) -> list[Path]:
+    """``data.yaml`` naming every split the shards wrote, and ``labelmap.json``."""
+    writer = _one_pass_writer(dataset, Path(dst), options, report)
+    for shard in shards:
+        writer.splits |= shard.state
+    return writer.finish()
+
+
 def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
     """Write ``labels/``, ``data.yaml``, ``labelmap.json`` (and ``images/``) under ``dst``.
 
@@ -1653,24 +1703,14 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
     Dataloop JSON lines (so the task, the class list and the keypoint order can be decided from
     all of them), then written one by one.
     """
-    _check_task(options.yolo_task)
-    if not 0 <= options.precision <= 15:
-        raise ValueError(f"YOLO precision must be 0…15 decimals, not {options.precision}")
-    if options.images_mode not in ("none", "copy", "link"):
-        raise ValueError(f"images_mode must be 'none', 'copy' or 'link', not {options.images_mode!r}")
+    _check_options(options)
     dst = Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
-    labels = options.labels or dataset.labels
-    images_root = options.images or dataset.images_root
-    if options.yolo_task not in (None, "pose") and labels is not None:
-        # The task and the classes are known up front: one pass, no spool (the fast path).
-        writer = _Writer(_plan(_Scan(), labels, options), dst, options, report, images_root)
-        for collection in dataset.items:
-            if _skip_if_not_image(collection, report):
-                continue
-            if writer.add_item(collection):
-                report.items_out += 1
+    if one_pass(dataset, options):
+        writer = _one_pass_writer(dataset, dst, options, report)
+        _write_items(writer, dataset.items, report)
         return writer.finish()
+    labels = options.labels or dataset.labels
     scan = _Scan()
     with tempfile.TemporaryDirectory(prefix="dlconvert-yolo-") as spool_dir:
         spool = Path(spool_dir) / "items.jsonl"  # one item's Dataloop JSON per line, lossless
@@ -1680,7 +1720,7 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
                     continue
                 scan.add(collection)
                 handle.write(dumps(collection.to_json(), indent=False) + b"\n")
-        writer = _Writer(_plan(scan, labels, options), dst, options, report, images_root)
+        writer = _Writer(_plan(scan, labels, options), dst, options, report, options.images or dataset.images_root)
         with open(spool, "rb") as handle:
             for line in handle:
                 if writer.add_item(AnnotationCollection.from_json(loads(line))):
@@ -1697,4 +1737,7 @@ FORMAT = FormatSpec(
                   "box (segment)": "4-corner polygon"},
     read=read,
     write=write,
+    write_shard=write_shard,
+    finish=finish,
+    shardable=one_pass,
 )

@@ -103,8 +103,12 @@ def write_picture(result: RenderResult, path: Path, view: ViewAnnotationOptions)
 def render_dataset(collections: Iterable[AnnotationCollection], dst: str | os.PathLike[str], views: Iterable,
                    *, images_root: Path | None = None, label_map: LabelMap | None = None, frame_num: int | None = None,
                    alpha: float | None = None, thickness: int | None = None, with_text: bool = False,
-                   progress=None) -> dict[str, int]:
-    """Render every item in every view into ``dst/<view>/<remote dir>/<stem>.png``; returns counts."""
+                   progress=None, first_index: int = 0) -> dict[str, int]:
+    """Render every item in every view into ``dst/<view>/<remote dir>/<stem>.png``; returns counts.
+
+    An item without a name is written as ``item_<n>``, ``n`` counting from ``first_index + 1``
+    (a shard of a larger dataset passes the number of items before it).
+    """
     views = [as_view(v) for v in views]
     counts = {"items": 0, "pictures": 0, "skipped": 0}
     items = progress(collections) if progress else collections
@@ -115,7 +119,8 @@ def render_dataset(collections: Iterable[AnnotationCollection], dst: str | os.Pa
             continue
         overlay = ViewAnnotationOptions.ANNOTATION_ON_IMAGE in views
         image = item_picture(collection, images_root, frame_num) if overlay else None
-        stem = posixpath.splitext((collection.filename or collection.name or f"item_{counts['items']}").lstrip("/"))[0]
+        name = collection.filename or collection.name or f"item_{first_index + counts['items']}"
+        stem = posixpath.splitext(name.lstrip("/"))[0]
         for view in views:
             result = render(collection, view, image=image if view is ViewAnnotationOptions.ANNOTATION_ON_IMAGE
                             else None, label_map=label_map, frame_num=frame_num, alpha=alpha, thickness=thickness,

@@ -34,11 +34,11 @@ class Coverage:
         """Write ``value`` where covered; returns how many of those pixels were already non-zero."""
         h, w = self.mask.shape
         window = canvas[self.y0:self.y0 + h, self.x0:self.x0 + w]
-        if canvas.ndim == 2:
-            overlapped = int(np.count_nonzero(window[self.mask]))
-        else:
-            overlapped = int(np.count_nonzero(window[self.mask].any(axis=-1)))
-        window[self.mask] = value
+        # whole-window operations: much faster than gathering the covered pixels with a bool index
+        painted = window if canvas.ndim == 2 else window.any(axis=-1)
+        overlapped = int(np.count_nonzero(np.logical_and(painted, self.mask)))
+        where = self.mask if canvas.ndim == 2 else self.mask[..., None]
+        np.copyto(window, np.asarray(value, dtype=canvas.dtype), where=where)
         return overlapped
 
 

@@ -1,0 +1,125 @@
+"""Per-item work on all cores — or on any ``concurrent.futures.Executor``, such as a Dask cluster's.
+
+A job is cut into *shards* (consecutive runs of items); each shard is one task, and the results
+are used in shard order, so the output does not depend on the number of workers or on which
+worker finished first. At most a few shards per worker are in flight, which bounds memory.
+
+Shards must be picklable (the process pool and Dask send them to other processes); a task that
+cannot decide its output on its own raises :class:`NeedsSequential` and the caller runs the job
+in one process instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+__all__ = [
+    "NeedsSequential",
+    "dask_executor",
+    "default_workers",
+    "map_in_order",
+    "picklable",
+    "shard_sizes",
+    "worker_pool",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MIN_SHARD = 64  # items: below this, sending a shard costs more than the work it carries
+MAX_SHARD = 1024  # items: keeps a shard's memory small and the pool balanced
+SHARDS_PER_WORKER = 4  # enough to balance uneven items, few enough that set-up costs stay small
+CONNECT_SECONDS = 20  # how long to try reaching a Dask scheduler
+
+
+class NeedsSequential(Exception):
+    """A shard met something only a single ordered pass can decide (a new label, two items on one path)."""
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def shard_sizes(total: int, workers: int) -> list[int]:
+    """How many items each shard gets: even sizes, ``SHARDS_PER_WORKER`` per worker, within bounds."""
+    if total <= 0:
+        return []
+    size = max(MIN_SHARD, min(MAX_SHARD, -(-total // (workers * SHARDS_PER_WORKER))))
+    count = -(-total // size)
+    base, extra = divmod(total, count)
+    return [base + (i < extra) for i in range(count)]
+
+
+def picklable(*values: Any, cloud: bool = False) -> bool:
+    """Whether ``values`` can be sent to another process: by a process pool (pickle: a lambda hook
+    cannot), or with ``cloud`` by Dask (cloudpickle, which also sends lambdas, when installed)."""
+    dumps = pickle.dumps
+    if cloud:
+        try:
+            import cloudpickle
+        except ImportError:
+            pass
+        else:
+            dumps = cloudpickle.dumps
+    try:
+        dumps(values)
+    except Exception:  # any failure means "keep it in this process"
+        return False
+    return True
+
+
+def map_in_order(executor: Executor, fn: Callable[[T], R], tasks: Iterable[T], window: int) -> Iterator[R]:
+    """``fn(task)`` for every task on ``executor``, yielded in task order, at most ``window`` in flight."""
+    pending: deque[Future] = deque()
+    try:
+        for task in tasks:
+            pending.append(executor.submit(fn, task))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[Executor]:
+    """A process pool of ``workers``; forked on Linux, so workers start with dlconvert already imported."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def dask_executor(address: str) -> Iterator[tuple[Executor, int]]:
+    """The executor of the Dask scheduler at ``address`` and its worker thread count (``dlconvert[dask]``)."""
+    from .errors import PlatformError
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise PlatformError("--scheduler needs Dask: pip install 'dlconvert[dask]'") from None
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise PlatformError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        yield client.get_executor(), sum(client.nthreads().values()) or 1
+    finally:
+        client.close()
