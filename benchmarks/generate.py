@@ -7,12 +7,15 @@ polygon segmentations with 1–3 parts of 8–60 vertices; ~1% crowd instances a
     python benchmarks/generate.py --images 5000 --out bench-data/5k
 
 writes ``coco.json`` and ``dataloop/json/…`` (the same annotations, one item file each).
+``--placeholders`` adds ``images/``: for tools that open every image (supervision), a hard link per
+COCO image to one solid-grey JPEG of its size (so decoding is cheaper than on real photos).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -94,13 +97,37 @@ def _shoelace(ring: np.ndarray) -> float:
     return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2.0
 
 
+def write_placeholders(out: Path) -> int:
+    """Write ``out/images/<file_name>`` for every image of ``out/coco.json``; returns how many."""
+    import cv2
+
+    images = orjson.loads((out / "coco.json").read_bytes())["images"]
+    sources, folder = out / ".placeholders", out / "images"
+    sources.mkdir(exist_ok=True)
+    folder.mkdir(exist_ok=True)
+    for image in images:
+        source = sources / f"{image['width']}x{image['height']}.jpg"
+        if not source.exists():
+            cv2.imwrite(str(source), np.full((image["height"], image["width"], 3), 128, np.uint8))
+        target = folder / image["file_name"]
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
+    return len(images)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--no-dataloop", action="store_true", help="Write only coco.json.")
+    parser.add_argument("--placeholders", action="store_true",
+                        help="Only add images/ (placeholder JPEGs) beside an existing coco.json.")
     args = parser.parse_args()
+    if args.placeholders:
+        print(f"{write_placeholders(args.out)} placeholder images → {args.out / 'images'}")
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     document = generate(args.images, args.seed)
     (args.out / "coco.json").write_bytes(orjson.dumps(document))
