@@ -164,6 +164,8 @@ def _format_options(command):
         click.option("--voc-origin", type=click.Choice(["0", "1"]), default=None,
                      callback=lambda ctx, param, value: None if value is None else int(value),
                      help="VOC <bndbox> convention: 1 = 1-based inclusive (devkit, default), 0 = 0-based floats."),
+        click.option("--voc-masks/--no-voc-masks", default=None,
+                     help="VOC: write SegmentationClass/Object PNGs for polygons and masks (default on)."),
         click.option("--rle", type=click.Choice(["auto", "compressed", "uncompressed"]), default=None,
                      help="COCO mask counts (default auto: the source's form, else compressed)."),
     ]

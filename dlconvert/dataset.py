@@ -54,5 +54,6 @@ class ConvertOptions:
     precision: int = 6  # decimals of normalised YOLO coordinates
     split: str = "train"  # YOLO split for items that name none
     voc_origin: int = 1  # VOC bndbox convention: 1 = 1-based inclusive integers (VOC devkit), 0 = 0-based floats
+    voc_masks: bool = True  # VOC: also write SegmentationClass/Object PNGs for polygons and masks
     images_mode: str = "none"  # put item images beside written labels: "none", "copy" or "link"
     extras: dict = field(default_factory=dict)

@@ -832,3 +832,18 @@ def test_size_comes_from_the_image_when_the_xml_has_none(tmp_path):
     Converter().run(tmp_path, "voc", tmp_path / "out", "voc")
     assert voc_size(parse(tmp_path / "out" / "Annotations" / "a.xml")) == {
         "width": str(width), "height": str(height), "depth": "3"}
+
+
+def test_without_masks_shapes_are_written_as_their_boxes_and_listed(fixtures_dir, tmp_path):
+    """``voc_masks=False``: the same XML objects as with masks, no PNGs, every shape listed as approximated."""
+    src = fixtures_dir / "coco" / "dtlpy-converters" / "annotations.json"
+    with_masks = Converter().run(src, "coco", tmp_path / "with", "voc")
+    without = Converter(options=ConvertOptions(voc_masks=False)).run(src, "coco", tmp_path / "without", "voc")
+    assert not list((tmp_path / "without").glob("Segmentation*"))
+    assert list((tmp_path / "with").glob("SegmentationClass/*.png"))
+    for xml in sorted((tmp_path / "with" / "Annotations").rglob("*.xml")):
+        other = tmp_path / "without" / xml.relative_to(tmp_path / "with")
+        assert xml.read_text().replace("<segmented>1</segmented>", "<segmented>0</segmented>") == other.read_text()
+    shapes = sum(n for t, n in with_masks.annotations_out.items() if t != "box")
+    assert shapes and sum(i.code == "voc.shape-as-box" for i in without.issues) == shapes
+    assert without.annotations_out == with_masks.annotations_out and not without.unbalanced()

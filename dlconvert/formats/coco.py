@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import math
 import mimetypes
 import posixpath
 from collections import defaultdict
@@ -311,14 +312,15 @@ def _listed(key: Any, table: dict) -> bool:
 
 
 def _numbers(values: Any, count: int) -> bool:
-    """``values`` is a list of ``count`` finite JSON numbers (checked as a whole, not one by one)."""
+    """``values`` is a list of ``count`` finite JSON numbers."""
     if not isinstance(values, list) or len(values) != count:
         return False
     if not values:
         return True
-    if {type(v) for v in values} - _NUMBER_TYPES:  # bools, strings, None …
+    if not _NUMBER_TYPES.issuperset(map(type, values)):  # bools, strings, None …
         return False
-    return bool(np.isfinite(np.asarray(values, dtype=np.float64)).all())
+    # a finite sum means every value is finite; an overflowing sum of finite values is checked one by one
+    return math.isfinite(sum(values)) or all(map(math.isfinite, values))
 
 
 def _shape_hints(path: Path) -> dict[Any, str]:

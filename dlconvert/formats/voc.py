@@ -28,8 +28,10 @@ Segmentation per class (pixel value = the label map's instance id, else the VOC 
 
 Writing: boxes (axis-aligned; a rotated box as the box around its corners, approximated);
 polygons, masks and ellipses as objects with their bounds plus their pixels in both PNGs
-(``segmented`` 1). Not representable, so skipped and reported: points, polylines, cubes, poses,
-classifications, subtitles, labels or attributes with characters XML cannot hold. Each item goes to
+(``segmented`` 1); with ``voc_masks`` off (``--no-voc-masks``), no PNGs: those shapes are
+written as their boxes and listed as approximated, and a box's own mask is reported. Not
+representable, so skipped and reported: points, polylines, cubes, poses, classifications,
+subtitles, labels or attributes with characters XML cannot hold. Each item goes to
 ``Annotations/<its XML's own name, else its filename's stem>.xml``; two items on one file are an
 error. ``<size>`` is written when the size is known.
 
@@ -579,7 +581,13 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
             report.approximate(annotation, "voc.rotated-box-as-bounds",
                                "VOC boxes are axis-aligned: the box around the rotated corners is written", item)
         report.wrote(annotation)
-        mask = _object_mask(annotation, collection, width, height)
+        if not options.voc_masks:
+            if kind != "box":
+                report.approximate(annotation, "voc.shape-as-box",
+                                   f"a {kind} written as its box (segmentation PNGs are off)", item)
+            mask = None
+        else:
+            mask = _object_mask(annotation, collection, width, height)
         if mask is not None:
             instance_masks.append((number, mask, label))
             partner = None
@@ -594,7 +602,9 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
         for fragment in kept:
             document.findall("object")[-1].append(fragment)
     for annotation in deferred:
-        if not any(annotation is d for d in drawn):
+        if not options.voc_masks:
+            report.skip(annotation, "voc.masks-off", "the mask of a box: segmentation PNGs are off", item)
+        elif not any(annotation is d for d in drawn):
             report.skip(annotation, "voc.mask-not-written", "the mask of a box that was not written, or not "
                         "the image's size", item)
     for fragment in extra_xml:
