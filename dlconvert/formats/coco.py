@@ -435,13 +435,19 @@ def geometry_fingerprint(definition) -> str:
     return digest.hexdigest()
 
 
+def _unchanged(source: dict, annotation: Annotation) -> bool:
+    """Whether the annotation still has the shape it was read from COCO with (hashed only when it was)."""
+    fingerprint = source.get(FINGERPRINT_KEY)
+    return fingerprint is not None and fingerprint == geometry_fingerprint(annotation.annotation_definition)
+
+
 def source_bbox(annotation: Annotation) -> tuple[float, float, float, float] | None:
     """``(left, top, right, bottom)`` of the COCO ``bbox`` the annotation was read with, while its shape
     is unchanged — the box a COCO dataset declares for the object, which other writers should
     use for it rather than the polygon's bounds (they differ in real COCO files)."""
     source = _annotation_coco(annotation)
     bbox = source.get("bbox")
-    if not _numbers(bbox, 4) or source.get(FINGERPRINT_KEY) != geometry_fingerprint(annotation.annotation_definition):
+    if not _numbers(bbox, 4) or not _unchanged(source, annotation):
         return None
     x, y, w, h = (float(v) for v in bbox)
     return (x, y, x + w, y + h)
@@ -641,7 +647,7 @@ class _Writer:
                                     "a ring with fewer than 3 points was padded by repeating its last point", item)
             parts = [np.concatenate([p, np.repeat(p[-1:], 3 - len(p), axis=0)]) if len(p) < 3 else p
                      for p in parts]
-        shape = definition.to_shapely()
+        shape = _simple_ring(parts) or definition.to_shapely()
         if len(parts) > 1 and _rings_overlap(parts, shape):
             if not (width and height):
                 self.report.skip(annotation, "coco.no-image-size", "a polygon with holes needs the image size", item)
@@ -739,7 +745,7 @@ class _Writer:
         self.used_labels.add(label)
         source = _annotation_coco(annotation)
         out: dict = {"id": source.get("id"), "image_id": image_index, "category_id": label}
-        if source.get(FINGERPRINT_KEY) == geometry_fingerprint(annotation.annotation_definition):
+        if _unchanged(source, annotation):
             # The shape is the one read from COCO: its own bbox and area still apply exactly.
             record.update({k: source[k] for k in ("bbox", "area") if k in source})
         out.update(record)
@@ -860,6 +866,20 @@ def _visibility(point_annotation: Annotation) -> int:
     if "not-visible" in v1 or "not_visible" in v1:
         return 1
     return 2
+
+
+def _simple_ring(parts: list[np.ndarray]):
+    """The shapely polygon of a single valid ring (most COCO objects), else None.
+
+    A valid ring is its own even-odd shape, so the general ``to_shapely`` (``make_valid`` and an
+    XOR per ring, a third of a Dataloop → COCO run) is only needed for the others.
+    """
+    import shapely
+
+    if len(parts) != 1 or len(parts[0]) < 3:
+        return None
+    shape = shapely.polygons(parts[0])
+    return shape if shapely.is_valid(shape) else None
 
 
 def _rings_overlap(parts: list[np.ndarray], shape) -> bool:
