@@ -278,7 +278,7 @@ class AnnotationCollection:
         known_still = collection.mimetype is not None and not timed
         fps = collection._timing_fps()
         for index, raw in enumerate(raw_annotations):
-            where = prefix + json_pointer(index)
+            where = f"{prefix}/{index}"  # json_pointer(index): an index needs no escaping
             try:
                 annotation = Annotation.from_json(raw, is_video=True if timed else (False if known_still else None),
                                                   fps=fps, where=where)

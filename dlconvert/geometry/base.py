@@ -147,6 +147,10 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+#: The exact types of a JSON number (a bool is an int to ``isinstance``, but not a number here).
+_NUMBER_TYPES = frozenset({int, float})
+
+
 def read_number(value: Any, where: str) -> float:
     """A finite JSON number as float; anything else raises with the JSON pointer ``where``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -163,9 +167,12 @@ def read_xy(point: Any, where: str) -> tuple[float, float]:
     for key in ("x", "y"):
         if key not in point:
             raise InvalidAnnotationError(f"point is missing {key!r}", where=where)
+    x, y = point["x"], point["y"]
+    if type(x) in _NUMBER_TYPES and type(y) in _NUMBER_TYPES and math.isfinite(x) and math.isfinite(y):
+        return (float(x), float(y))  # the usual case, without building the pointers an error would need
     return (
-        read_number(point["x"], where + json_pointer("x")),
-        read_number(point["y"], where + json_pointer("y")),
+        read_number(x, where + json_pointer("x")),
+        read_number(y, where + json_pointer("y")),
     )
 
 

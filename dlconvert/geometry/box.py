@@ -150,7 +150,8 @@ class Box(BaseAnnotationDefinition):
             raise InvalidAnnotationError(
                 f"box coordinates need two points, found {len(points)}", where=""
             )
-        xy = [read_xy(p, json_pointer(i)) for i, p in enumerate(coordinates) if isinstance(p, dict)]
+        # where: json_pointer(i), written out (an index needs no escaping) as this runs for every box read
+        xy = [read_xy(p, f"/{i}") for i, p in enumerate(coordinates) if isinstance(p, dict)]
         # min/max over every point: the old 4-point boxes stay boxes (the SDK's B15 collapses them).
         xs = [p[0] for p in xy]
         ys = [p[1] for p in xy]

@@ -46,21 +46,28 @@ def _fast_ring(ring: list) -> np.ndarray | None:
     """A ring of well-formed ``{x, y}`` points as an (n, 2) array, or None to take the careful path.
 
     Reading coordinates is the hot loop of every Dataloop reader: this checks the whole ring at
-    once (types, then finiteness) instead of point by point.
+    once (types, then finiteness) instead of point by point, one column at a time (numpy fills
+    an array from two flat lists of floats far faster than from a list of pairs).
     """
     try:
-        values = [(p["x"], p["y"]) for p in ring]
+        xs = [p["x"] for p in ring]
+        ys = [p["y"] for p in ring]
     except (TypeError, KeyError):
         return None
-    if not values:
-        return np.zeros((0, 2))
-    if {type(v) for pair in values for v in pair} - _NUMBER_TYPES:
-        return None
-    array = np.array(values, dtype=np.float64)
+    if not (_NUMBER_TYPES.issuperset(map(type, xs)) and _NUMBER_TYPES.issuperset(map(type, ys))):
+        return None  # bools, strings, None …
+    array = np.empty((len(xs), 2), dtype=np.float64)
+    array[:, 0] = xs
+    array[:, 1] = ys
     return array if np.isfinite(array).all() else None
 
 
 _NUMBER_TYPES = frozenset({int, float})
+
+
+def _ring_pointer(index: int, flat: bool) -> str:
+    """Where ring ``index`` is: a flat list of points is the one ring, at the coordinates themselves."""
+    return "" if flat else json_pointer(index)
 
 
 class _Rings(BaseAnnotationDefinition):
@@ -74,7 +81,8 @@ class _Rings(BaseAnnotationDefinition):
         description: str | None = None,
     ) -> None:
         super().__init__(label=label, attributes=attributes, description=description)
-        self.parts = _as_rings(geo if geo is not None else [])
+        # _as_rings already validated and froze every ring: __setattr__ would check them again.
+        object.__setattr__(self, "parts", _as_rings(geo if geo is not None else []))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "parts":
@@ -117,22 +125,25 @@ class _Rings(BaseAnnotationDefinition):
     def _from_coordinates(cls, coordinates: Any) -> _Rings:
         if not isinstance(coordinates, list):
             raise InvalidAnnotationError(f"{cls.type} coordinates must be a list of rings", where="")
-        if coordinates and isinstance(coordinates[0], dict):
+        flat = bool(coordinates) and isinstance(coordinates[0], dict)
+        if flat:
             coordinates = [coordinates]  # a flat list of points is one ring
-            prefix = ""
-        else:
-            prefix = None
         rings = []
         for i, ring in enumerate(coordinates):
-            where = json_pointer(i) if prefix is None else ""
             if not isinstance(ring, list):
-                raise InvalidAnnotationError("each ring must be a list of points", where=where)
+                raise InvalidAnnotationError("each ring must be a list of points", where=_ring_pointer(i, flat))
             array = _fast_ring(ring)
             if array is None:  # something is off: the careful path names the exact point
+                where = _ring_pointer(i, flat)
                 array = np.array([read_xy(p, where + json_pointer(j)) for j, p in enumerate(ring)],
                                  dtype=np.float64).reshape(-1, 2)
+            array.setflags(write=False)
             rings.append(array)
-        return cls(geo=rings)
+        # Every ring is a new, finite (n, 2) float array, frozen above: set them as they are
+        # rather than have the constructor copy and check each again.
+        definition = cls()
+        object.__setattr__(definition, "parts", rings)
+        return definition
 
     def __repr__(self) -> str:
         sizes = "+".join(str(len(r)) for r in self.parts) or "0"
@@ -156,7 +167,8 @@ class Polygon(_Rings):
         for ring in self.parts:
             if len(ring) < 3:
                 continue
-            part = shapely.make_valid(shapely.Polygon(ring))
+            # shapely.polygons builds what shapely.Polygon(ring) does, without its per-call checks.
+            part = shapely.make_valid(shapely.polygons(ring))
             shape = shapely.symmetric_difference(shape, part)
         return shape
 
