@@ -18,11 +18,12 @@ pass can decide — the conversion runs in this process.
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,9 @@ class Converter:
         hooks = _Hooks(conversion_func, item_filter, annotation_filter)
         if not source.reads_in_shards:
             dataset = source.read(src, self.options, report)
-        else:
-            plan = source.plan(src, self.options, report)
+            return self._run_in_one_pass(dataset, source, target, hooks, Path(dst), report, overwrite)
+        plan = source.plan(src, self.options, report)
+        with _frozen_for_gc():
             dataset = Dataset((), labels=plan.labels, images_root=plan.images_root, total=len(plan.units))
             if self._in_shards(plan, target, dataset, hooks):
                 planned = copy.deepcopy(report)
@@ -169,12 +171,16 @@ class Converter:
                 else:
                     return self._done(report, outputs, dst)
             dataset.items = source.read_units(plan.context, plan.units, self.options, report)
+            return self._run_in_one_pass(dataset, source, target, hooks, Path(dst), report, overwrite)
+
+    def _run_in_one_pass(self, dataset: Dataset, source: FormatSpec, target: FormatSpec, hooks: _Hooks, dst: Path,
+                         report: ConversionReport, overwrite: bool) -> ConversionReport:
         items = _pipeline(dataset.items, report, *hooks, decode_masks=_draws_masks(target))
         if self.progress is not None:
             items = self.progress(items, total=dataset.total, desc=f"{source.name} → {target.name}")
         converted = _for_writing(dataset, self.options, items)
         outputs = _write_atomically(lambda staging: target.write(converted, staging, self.options, report),
-                                    Path(dst), overwrite)
+                                    dst, overwrite)
         return self._done(report, outputs, dst)
 
     def _done(self, report: ConversionReport, outputs: list[Path], dst) -> ConversionReport:
@@ -263,6 +269,17 @@ def _mask_decodes(annotation: Annotation, report: ConversionReport, item: str | 
         report.skip(annotation, "mask.invalid", exc.message, item, path=exc.path, where=exc.where)
         return False
     return True
+
+
+@contextmanager
+def _frozen_for_gc() -> Iterator[None]:
+    """Keep what exists now — the parsed source, millions of acyclic objects — out of the cyclic
+    collector's scans while the conversion runs (and shared, not copied, by forked workers)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _pipeline(items, report: ConversionReport, conversion_func, item_filter, annotation_filter, *,

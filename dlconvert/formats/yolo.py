@@ -1255,8 +1255,8 @@ class _Writer:
         return lines
 
     def _fmt(self, values) -> str:
-        p = self.precision
-        return " ".join(f"{float(v) + 0.0:.{p}f}" for v in values)
+        spec = f".{self.precision}f"  # + 0.0 writes -0.0 as 0.0
+        return " ".join([format(v + 0.0, spec) for v in np.asarray(values, dtype=np.float64).tolist()])
 
     def _clamp(self, values):
         """``(values clipped into [0, 1], whether that changes a written digit)``."""
@@ -1589,8 +1589,10 @@ def merge_rings(rings: list[np.ndarray]) -> np.ndarray:
         key = (min(i, j), max(i, j))
         if key not in closest:
             a, b = rings[key[0]], rings[key[1]]
-            squared = ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
-            k = int(np.argmin(squared))
+            dx = a[:, 0, None] - b[None, :, 0]
+            dy = a[:, 1, None] - b[None, :, 1]
+            squared = dx * dx + dy * dy
+            k = int(squared.argmin())
             closest[key] = (float(squared.flat[k]), *divmod(k, len(b)))
         distance, va, vb = closest[key]
         return (distance, va, vb) if i < j else (distance, vb, va)
@@ -1608,31 +1610,42 @@ def merge_rings(rings: list[np.ndarray]) -> np.ndarray:
             candidate = pair(j, other)
             if candidate[0] < best[other][0][0]:
                 best[other] = (candidate, j)
-    # Walk: each frame is [ring, entry vertex, steps taken, children still to visit at this vertex].
+    # Which vertices of each ring have children hanging from them.
+    stops: dict[int, list[int]] = defaultdict(list)
+    for ring_index, vertex in hanging:
+        stops[ring_index].append(vertex)
+    # Walk whole runs of a ring's vertices at once, from its entry vertex to its next stop. A frame is
+    # [ring, entry vertex, the ring rolled to start at its entry, stops to come as (steps from entry, vertex),
+    #  steps walked, children still to visit at the current stop].
     out: list[np.ndarray] = []
-    stack: list[list[Any]] = [[0, 0, 0, []]]
+
+    def enter(ring_index: int, entry: int) -> list[Any]:
+        ring = rings[ring_index]
+        todo = sorted(((v - entry) % len(ring), v) for v in stops.get(ring_index, ()))
+        return [ring_index, entry, np.roll(ring, -entry, axis=0), todo, 0, []]
+
+    stack = [enter(0, 0)]
     while stack:
         frame = stack[-1]
-        ring_index, entry, steps, pending = frame
-        ring = rings[ring_index]
+        ring_index, _, walked, todo, done, pending = frame
         if pending:
             child, vertex = pending.pop(0)
-            stack.append([child, vertex, 0, []])
+            stack.append(enter(child, vertex))
             continue
-        last = len(ring) if ring_index == 0 else len(ring) + 1  # a child ring closes back on its entry
-        if steps >= last:
-            stack.pop()
-            if stack:  # back over the bridge to the parent's vertex
-                parent = stack[-1]
-                parent_ring = rings[parent[0]]
-                out.append(parent_ring[(parent[1] + parent[2] - 1) % len(parent_ring)])
+        if todo:
+            step, vertex = todo.pop(0)
+            out.append(walked[done:step + 1])  # up to and including the stop's vertex
+            frame[4] = step + 1
+            frame[5] = list(hanging[(ring_index, vertex)])
             continue
-        vertex = (entry + steps) % len(ring)
-        out.append(ring[vertex])
-        frame[2] += 1
-        if steps < len(ring):
-            frame[3] = list(hanging.get((ring_index, vertex), ()))
-    return np.asarray(out)
+        out.append(walked[done:])
+        if ring_index != 0:
+            out.append(walked[:1])  # a child ring closes back on its entry
+        stack.pop()
+        if stack:  # back over the bridge to the parent's vertex
+            parent = stack[-1]
+            out.append(parent[2][parent[4] - 1:parent[4]])
+    return np.concatenate(out)
 
 
 def _skip_if_not_image(collection: AnnotationCollection, report: ConversionReport) -> bool:
