@@ -65,8 +65,8 @@ def _dlconvert(job: str, data: Path, out: Path, workers: int | None) -> list[str
         return [*cli, "render", coco, str(out), "--from", "coco", "--view", "instance", *extra]
     if job == "dataloop2coco":
         return [*cli, "convert", str(data / "dataloop"), str(out), "--from", "dataloop", "--to", "coco", *extra]
-    target = {"det": ["yolo", "--task", "detect"], "seg": ["yolo", "--task", "segment"], "voc": ["voc"],
-              "coco2dataloop": ["dataloop"]}[job]
+    target = {"det": ["yolo", "--task", "detect"], "seg": ["yolo", "--task", "segment"],
+              "voc": ["voc", "--no-voc-masks"], "coco2dataloop": ["dataloop"]}[job]
     return [*cli, "convert", coco, str(out), "--from", "coco", "--to", *target, *extra]
 
 
