@@ -210,19 +210,21 @@ class Converter:
         meta = _for_writing(dataset, self.options, ())
 
         def write(staging: Path) -> list[Path]:
-            tasks, start = [], 0
-            for size in sizes:
-                tasks.append(_Shard(source.name, target.name, plan.context, plan.units[start:start + size],
-                                    staging, self.options, meta.labels, meta.images_root, hooks, report.blank(),
-                                    _draws_masks(target)))
-                start += size
+            def tasks() -> Iterator[_Shard]:  # packed as they are sent: no second copy of the source
+                start = 0
+                for size in sizes:
+                    yield _Shard(source.name, target.name, plan.context,
+                                 parallel.pack_units(plan.units[start:start + size]), staging, self.options,
+                                 meta.labels, meta.images_root, hooks, report.blank(), _draws_masks(target))
+                    start += size
+
             pool = parallel.worker_pool(self.concurrency) if self.executor is None else nullcontext(self.executor)
             shards: list[ShardOutput] = []
             with pool as executor:
-                results = parallel.map_in_order(executor, _convert_shard, tasks, window=2 * self.concurrency)
+                results = parallel.map_in_order(executor, _convert_shard, tasks(), window=2 * self.concurrency)
                 if self.progress is not None:
-                    results = self.progress(results, total=len(tasks),
-                                            desc=f"{source.name} → {target.name} ({len(tasks)} shards)")
+                    results = self.progress(results, total=len(sizes),
+                                            desc=f"{source.name} → {target.name} ({len(sizes)} shards)")
                 for shard_report, shard in results:
                     report.merge(shard_report)
                     shards.append(shard)
@@ -332,7 +334,7 @@ class _Shard:
     source: str
     target: str
     context: Any
-    units: list
+    units: bytes  # packed (parallel.pack_units)
     staging: Path
     options: ConvertOptions
     labels: Any
@@ -345,7 +347,7 @@ class _Shard:
 def _convert_shard(task: _Shard) -> tuple[ConversionReport, ShardOutput]:
     """Read, filter and write one shard, in a worker; returns its report and what ``finish`` needs."""
     source, target, report = get_format(task.source), get_format(task.target), task.report
-    items = source.read_units(task.context, task.units, task.options, report)
+    items = source.read_units(task.context, parallel.unpack_units(task.units), task.options, report)
     items = _pipeline(items, report, *task.hooks, decode_masks=task.decode_masks)
     dataset = Dataset(items, labels=task.labels, images_root=task.images_root, total=len(task.units))
     return report, target.write_shard(dataset, task.staging, task.options, report)

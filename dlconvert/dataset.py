@@ -25,8 +25,9 @@ class Dataset:
 
 @dataclass
 class SourcePlan:
-    """A source cut for sharded reading: picklable ``units`` (one per item, in order) and what every
-    shard needs to read them (``context``), plus the dataset-wide facts a :class:`Dataset` carries."""
+    """A source cut for sharded reading: ``units`` (one per item, in order; JSON values, as they travel
+    to workers as JSON) and what every shard needs to read them (``context``, picklable), plus the
+    dataset-wide facts a :class:`Dataset` carries."""
 
     units: list[Any]
     context: Any = None

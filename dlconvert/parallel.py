@@ -61,6 +61,24 @@ def shard_sizes(total: int, workers: int) -> list[int]:
     return [base + (i < extra) for i in range(count)]
 
 
+def pack_units(units: list) -> bytes:
+    """A shard's units (JSON values) as compact JSON bytes, the form they travel to a worker in.
+
+    Rebuilding parsed COCO records from JSON with orjson is several times faster than unpickling
+    them (at 25k images, unpickling cost the workers as much CPU as the work itself).
+    """
+    from ._json import dumps
+
+    return dumps(units, indent=False)
+
+
+def unpack_units(data: bytes) -> list:
+    """The units :func:`pack_units` packed."""
+    from ._json import loads
+
+    return loads(data)
+
+
 def picklable(*values: Any, cloud: bool = False) -> bool:
     """Whether ``values`` can be sent to another process: by a process pool (pickle: a lambda hook
     cannot), or with ``cloud`` by Dask (cloudpickle, which also sends lambdas, when installed)."""

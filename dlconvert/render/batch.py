@@ -27,7 +27,7 @@ __all__ = ["render_source"]
 class _RenderShard:
     source: str
     context: Any
-    units: list
+    units: bytes  # packed (parallel.pack_units)
     first_index: int
     dst: Path
     views: list
@@ -38,7 +38,8 @@ class _RenderShard:
 
 
 def _render_shard(task: _RenderShard) -> dict[str, int]:
-    items = get_format(task.source).read_units(task.context, task.units, task.options, ConversionReport())
+    units = parallel.unpack_units(task.units)
+    items = get_format(task.source).read_units(task.context, units, task.options, ConversionReport())
     return render_dataset(items, task.dst, task.views, images_root=task.images_root, label_map=task.label_map,
                           first_index=task.first_index, **task.style)
 
@@ -76,15 +77,19 @@ def render_source(src: Path, from_format: str, dst: Path, views, *, options: Con
         counts = render_dataset(items, dst, views, images_root=images_root, label_map=label_map, progress=progress,
                                 **style)
         return counts, label_map
-    tasks, start = [], 0
-    for size in parallel.shard_sizes(len(plan.units), workers):
-        tasks.append(_RenderShard(source.name, plan.context, plan.units[start:start + size], start, dst, list(views),
-                                  options, images_root, label_map, style))
-        start += size
+    sizes = parallel.shard_sizes(len(plan.units), workers)
+
+    def tasks():  # packed as they are sent: no second copy of the source
+        start = 0
+        for size in sizes:
+            yield _RenderShard(source.name, plan.context, parallel.pack_units(plan.units[start:start + size]), start,
+                               dst, list(views), options, images_root, label_map, style)
+            start += size
+
     counts = {"items": 0, "pictures": 0, "skipped": 0}
     with parallel.worker_pool(workers) if executor is None else nullcontext(executor) as pool:
-        results = parallel.map_in_order(pool, _render_shard, tasks, window=2 * workers)
-        for shard in progress(results, total=len(tasks)) if progress else results:
+        results = parallel.map_in_order(pool, _render_shard, tasks(), window=2 * workers)
+        for shard in progress(results, total=len(sizes)) if progress else results:
             for key, value in shard.items():
                 counts[key] += value
     return counts, label_map
