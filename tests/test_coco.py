@@ -1079,3 +1079,16 @@ def test_api_skip_policy_balances(tmp_path):
     assert_balanced(report)
     assert [(i.kind, i.code, i.where) for i in report.issues] == [("skipped", "coco.invalid-record", pointer)]
     assert sum(report.annotations_out.values()) == len(data["annotations"]) - 1
+
+
+def test_a_boolean_visibility_is_not_a_flag(tmp_path):
+    """``True`` is not the flag 1: a keypoint whose visibility attribute is a boolean is written visible (2)."""
+    collection = item()
+    pose = collection.add(Pose(label="person", template_id=POSE_TEMPLATE.id))
+    pose.id = _hex(1)
+    for number, (name, value) in enumerate(zip(KEYPOINT_NAMES[:2], (True, False), strict=True), start=2):
+        collection.add(Point(x=3.0 * number, y=2.0 * number, label=name, attributes={"visibility": value}),
+                       parent_id=pose.id).id = _hex(number)
+    coco, _report, _ = dataloop_to_coco([collection], tmp_path, labels=pose_label_map())
+    flags = only_record(coco)["keypoints"][2::3]
+    assert flags[:2] == [2, 2] and all(type(v) is int for v in flags)  # the third keypoint is missing (0)

@@ -65,6 +65,8 @@ from ..geometry import Box, Classification, Point, Polygon, Pose, Segmentation
 from ..geometry.segmentation import MAX_MASK_PIXELS
 from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, PoseTemplate, stable_color
 from . import FormatSpec
+from ._keypoints import VISIBILITY_ATTRIBUTE, VISIBILITY_NAMES, pose_partners, visibility
+from ._metadata import section
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -76,7 +78,6 @@ __all__ = ["FORMAT", "IDS_FILENAME", "OUTPUT_FILENAME", "read", "write"]
 
 OUTPUT_FILENAME = "coco.json"
 IDS_FILENAME = "coco_ids.json"
-VISIBILITY_ATTRIBUTE = "visibility"
 #: ``metadata.user.coco`` key holding a hash of the geometry read, so the writer can tell whether
 #: the shape changed since and whether the source's own ``bbox`` and ``area`` still apply.
 FINGERPRINT_KEY = "geometry_sha1"
@@ -85,7 +86,6 @@ RLE_FORM_KEY = "rle_counts"
 #: ``metadata.user.coco`` key remembering a box record's own segmentation (``[]``, ``[[]]`` or absent).
 BOX_SEGMENTATION_KEY = "box_segmentation"
 _BOOKKEEPING_KEYS = frozenset({"iscrowd", "geometry_sha1", "rle_counts", "box_segmentation"})
-_VISIBILITY_NAMES = {2: "visible", 1: "not-visible", 0: "unlabeled"}
 _KNOWN_RECORD_KEYS = frozenset({"id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd",
                                 "keypoints", "num_keypoints", "attributes"})
 
@@ -408,7 +408,7 @@ def _record_to_annotations(record: dict, label: str, label_map: LabelMap, hint: 
             x, y, v = keypoints[i:i + 3]
             name = names[i // 3] if i // 3 < len(names) else f"keypoint_{i // 3 + 1}"
             point = Point(x=float(x), y=float(y), label=name,
-                          attributes={VISIBILITY_ATTRIBUTE: _VISIBILITY_NAMES.get(int(v), str(v))})
+                          attributes={VISIBILITY_ATTRIBUTE: VISIBILITY_NAMES.get(int(v), str(v))})
             child = _new(point, {"system": {}, "user": {}})
             child.parent_id = pose_annotation.id
             out.append(child)
@@ -521,18 +521,11 @@ def _decode_rle(rle: dict) -> np.ndarray:
 
 # ==== writing ======================================================================================
 def _item_coco(collection: AnnotationCollection) -> dict:
-    return _user_coco((collection._item_json or {}).get("metadata"))
+    return section(collection._item_json, "metadata", "user", "coco")
 
 
 def _annotation_coco(annotation: Annotation) -> dict:
-    return _user_coco(annotation.metadata)
-
-
-def _user_coco(metadata: Any) -> dict:
-    """``metadata.user.coco`` when each level is an object (a file may hold anything there), else ``{}``."""
-    for key in ("user", "coco"):
-        metadata = metadata.get(key) if isinstance(metadata, dict) else None
-    return metadata if isinstance(metadata, dict) else {}
+    return section(annotation.metadata, "user", "coco")
 
 
 class _Writer:
@@ -571,7 +564,7 @@ class _Writer:
         image_index = len(self.images) - 1
         item = collection.filename
         annotations = list(collection)
-        partners = _pose_partners(annotations)
+        partners = pose_partners(annotations, ("box", "segment", "binary"))
         pose_ids = {a.id for a in annotations if a.type == "pose" and a.id is not None}
         for i, annotation in enumerate(annotations):
             if i in partners.values():
@@ -707,7 +700,7 @@ class _Writer:
                 keypoints.extend((0, 0, 0))
                 continue
             point = child.annotation_definition
-            keypoints.extend((point.x, point.y, _visibility(child)))
+            keypoints.extend((point.x, point.y, visibility(child)))
         record: dict | None = None
         partner_annotation = collection.annotations[partner] if partner is not None else None
         if partner_annotation is not None:
@@ -828,44 +821,12 @@ class _Writer:
         return categories, ids
 
 
-def _pose_partners(annotations: list[Annotation]) -> dict[int, int]:
-    """``{pose index: shape index}`` for a pose sharing its object id with exactly one box or mask.
-
-    That pair is one COCO record (keypoints plus the person's box or mask), as the COCO reader
-    splits it.
-    """
-    by_object: dict[str, list[int]] = defaultdict(list)
-    for i, annotation in enumerate(annotations):
-        if annotation.object_id is not None:
-            by_object[annotation.object_id].append(i)
-    pairs = {}
-    for indices in by_object.values():
-        poses = [i for i in indices if annotations[i].type == "pose"]
-        shapes = [i for i in indices if annotations[i].type in ("box", "segment", "binary")]
-        if len(poses) == 1 and len(shapes) == 1:
-            pairs[poses[0]] = shapes[0]
-    return pairs
-
-
 def _ids(source: list) -> list[int]:
     """The source ids when all are unique integers, else 1…N."""
     if source and all(isinstance(v, int) and not isinstance(v, bool) for v in source) and len(set(source)) == len(
             source):
         return list(source)
     return list(range(1, len(source) + 1))
-
-
-def _visibility(point_annotation: Annotation) -> int:
-    value = point_annotation.attributes.get(VISIBILITY_ATTRIBUTE)
-    names = {"visible": 2, "not-visible": 1, "not_visible": 1, "occluded": 1, "unlabeled": 0, "not-labeled": 0}
-    if isinstance(value, str) and value.lower() in names:
-        return names[value.lower()]
-    if isinstance(value, int) and value in (0, 1, 2):
-        return value
-    v1 = [str(v).lower() for v in (point_annotation.v1_attributes or [])]
-    if "not-visible" in v1 or "not_visible" in v1:
-        return 1
-    return 2
 
 
 def _simple_ring(parts: list[np.ndarray]):

@@ -62,6 +62,7 @@ from ..geometry.segmentation import MAX_MASK_PIXELS
 from ..images import find_image, image_info
 from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, parse_color, stable_color
 from . import FormatSpec
+from ._metadata import section
 
 if TYPE_CHECKING:
     from ..dataset import ConvertOptions, Dataset, ShardOutput
@@ -429,7 +430,7 @@ def _write_items(dataset: Dataset, dst: Path, options: ConvertOptions, report: C
                 report.skip(annotation, "voc.not-an-image", "VOC holds images only", collection.filename)
             continue
         # the XML's own name when it differs from <filename>
-        stem = _voc_meta(collection._item_json, "metadata", "user").get("stem")
+        stem = section(collection._item_json, "metadata", "user", "voc").get("stem")
         if not isinstance(stem, str) or not stem:
             name = collection.filename or collection.name
             if not name and sharded:
@@ -481,13 +482,6 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
     return [*shard.outputs, *finish([shard], dataset, dst, options, report, label_map)]
 
 
-def _voc_meta(data: Any, *keys: str) -> dict:
-    """``data[keys…]["voc"]`` (what a VOC read kept in ``metadata.user.voc``), or ``{}`` if not a dict."""
-    for key in (*keys, "voc"):
-        data = data.get(key) if isinstance(data, dict) else None
-    return data if isinstance(data, dict) else {}
-
-
 def _fragments(texts: Any, source: str | None, where: str, report: ConversionReport) -> list:
     """The kept XML elements; a broken or entity-bearing one is reported (``failed``) and left out."""
     out = []
@@ -504,7 +498,7 @@ _NOT_XML_TEXT = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 
 def _item_text_problem(collection: AnnotationCollection, stem: str) -> str | None:
     """Why the item's own texts (file name, folder, path) cannot be XML text, else None."""
-    voc_meta = _voc_meta(collection._item_json, "metadata", "user")
+    voc_meta = section(collection._item_json, "metadata", "user", "voc")
     for text in (collection.filename, stem, voc_meta.get("folder"), voc_meta.get("path"), voc_meta.get("depth")):
         if isinstance(text, str) and _NOT_XML_TEXT.search(text):
             return f"{text!r} holds characters XML cannot hold (control characters)"
@@ -528,7 +522,7 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
 
     item = collection.filename
     width, height = collection.display_size
-    voc_meta = _voc_meta(collection._item_json, "metadata", "user")
+    voc_meta = section(collection._item_json, "metadata", "user", "voc")
     document = etree.Element("annotation")
     folder = voc_meta.get("folder")  # kept from a VOC file: a string (anything else is not VOC's)
     etree.SubElement(document, "folder").text = folder if isinstance(folder, str) else posixpath.basename(
@@ -597,7 +591,7 @@ def _write_item(collection: AnnotationCollection, dst: Path, stem: str, label_ma
             if partner is not None:
                 report.wrote(partner)
                 drawn.append(partner)
-        kept = _fragments(_voc_meta(annotation.metadata, "user").get("extra_xml"), origin,
+        kept = _fragments(section(annotation.metadata, "user", "voc").get("extra_xml"), origin,
                           f"/annotations/{position}/metadata/user/voc/extra_xml", report)
         for fragment in kept:
             document.findall("object")[-1].append(fragment)

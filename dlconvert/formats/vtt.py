@@ -110,6 +110,7 @@ from ..errors import DlconvertError, FormatError, OutputError
 from ..geometry import Subtitle
 from ..report import Issue
 from . import FormatSpec
+from ._metadata import section
 
 if TYPE_CHECKING:
     from ..dataset import ConvertOptions, Dataset
@@ -650,14 +651,6 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
 
 
 # ==== writing ======================================================================================
-def _user_vtt(metadata: Any) -> dict:
-    if not isinstance(metadata, dict):
-        return {}
-    user = metadata.get("user")
-    vtt = user.get(METADATA_KEY) if isinstance(user, dict) else None
-    return vtt if isinstance(vtt, dict) else {}
-
-
 def _list(value: Any) -> list:
     """A list kept in ``metadata.user.vtt``, or ``[]`` when the metadata holds something else there."""
     return value if isinstance(value, list) else []
@@ -665,7 +658,7 @@ def _list(value: Any) -> list:
 
 def _item_vtt(collection: AnnotationCollection) -> dict:
     item_json = collection._item_json or {}
-    return _user_vtt(item_json.get("metadata"))
+    return section(item_json, "metadata", "user", METADATA_KEY)
 
 
 def _valid_block(text: Any, first: re.Pattern | None = None) -> bool:
@@ -803,7 +796,7 @@ class _Writer:
             label = "".join("\ufffd" if c == "\x00" or 0xD800 <= ord(c) <= 0xDFFF else c for c in label)
             self.report.approximate(annotation, "vtt.text-replaced",
                                     "NUL and lone surrogates cannot be written; replaced by U+FFFD", item)
-        vtt = _user_vtt(annotation.metadata)
+        vtt = section(annotation.metadata, "user", METADATA_KEY)
         identifier = vtt["identifier"] if "identifier" in vtt else annotation.id
         if identifier is not None and not _valid_line(identifier):
             self.report.approximate(annotation, "vtt.identifier-dropped",

@@ -127,6 +127,8 @@ from ..geometry import Box, Point, Polygon, Pose
 from ..images import IMAGE_EXTENSIONS, find_image, image_info
 from ..labels import LABELMAP_FILENAME, LabelInfo, LabelMap, PoseTemplate, stable_color
 from . import FormatSpec
+from ._keypoints import VISIBILITY_ATTRIBUTE, VISIBILITY_NAMES, pose_partners, visibility
+from ._metadata import section
 
 if TYPE_CHECKING:
     from ..dataset import ConvertOptions, Dataset, ShardOutput
@@ -145,8 +147,6 @@ _NAMES_FILES = ("obj.names", "classes.txt", "labels.txt")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 #: Ultralytics accepts normalised values up to 1 % outside [0, 1] (``verify_image_label``).
 _TOLERANCE = 0.01
-_VISIBILITY_NAMES = {2: "visible", 1: "not-visible", 0: "unlabeled"}
-VISIBILITY_ATTRIBUTE = "visibility"
 #: ``metadata.user.yolo`` keys.
 _CORNERS_KEY = "corners"
 _FINGERPRINT_KEY = "geometry_sha1"
@@ -891,7 +891,7 @@ def _pose_annotations(tokens: list[str], label: str, index: int, number: int, ob
                                   f"{tokens[column + 1]}")
             if v == 0 and x == 0 and y == 0:
                 continue  # not labelled
-            attributes = {VISIBILITY_ATTRIBUTE: _VISIBILITY_NAMES[int(v)]}
+            attributes = {VISIBILITY_ATTRIBUTE: VISIBILITY_NAMES[int(v)]}
         point = Point(x=x * context.width, y=y * context.height, label=names[k], attributes=attributes)
         child = _new(point)
         child.parent_id = pose_annotation.id
@@ -989,15 +989,8 @@ def _is_image_item(collection: AnnotationCollection) -> bool:
     return not (collection.is_video or collection.is_audio) and (not mimetype or mimetype.startswith("image/"))
 
 
-def _user_section(metadata: Any, key: str) -> dict:
-    """``metadata.user[key]`` when both are objects, else ``{}`` (a file may hold anything there)."""
-    user = metadata.get("user") if isinstance(metadata, dict) else None
-    section = user.get(key) if isinstance(user, dict) else None
-    return section if isinstance(section, dict) else {}
-
-
 def _is_crowd(annotation: Annotation) -> bool:
-    return _user_section(annotation.metadata, "coco").get("iscrowd") == 1
+    return section(annotation.metadata, "user", "coco").get("iscrowd") == 1
 
 
 def _label(annotation: Annotation) -> str:
@@ -1005,21 +998,6 @@ def _label(annotation: Annotation) -> str:
 
 
 _SHAPES = ("box", "segment", "binary", "ellipse")
-
-
-def _pose_partners(annotations: list[Annotation]) -> dict[int, int]:
-    """``{pose index: shape index}`` for a pose sharing its object id with exactly one shape."""
-    by_object: dict[str, list[int]] = defaultdict(list)
-    for i, annotation in enumerate(annotations):
-        if annotation.object_id is not None:
-            by_object[annotation.object_id].append(i)
-    pairs = {}
-    for indices in by_object.values():
-        poses = [i for i in indices if annotations[i].type == "pose"]
-        shapes = [i for i in indices if annotations[i].type in _SHAPES]
-        if len(poses) == 1 and len(shapes) == 1:
-            pairs[poses[0]] = shapes[0]
-    return pairs
 
 
 class _Scan:
@@ -1204,7 +1182,7 @@ class _Writer:
 
     def _place(self, collection: AnnotationCollection) -> tuple[str, str]:
         """``(split, remote path under it)`` of an item."""
-        yolo = _user_section((collection._item_json or {}).get("metadata"), "yolo")
+        yolo = section(collection._item_json, "metadata", "user", "yolo")
         split = yolo.get(_SPLIT_KEY)
         if not (isinstance(split, str) and split not in ("", ".", "..") and not {"/", "\\"} & set(split)):
             split = self.options.split
@@ -1233,7 +1211,7 @@ class _Writer:
     def _lines(self, collection: AnnotationCollection, width: int, height: int) -> list[str]:
         task = self.plan.task
         annotations = collection.annotations
-        partners = _pose_partners(annotations) if task == "pose" else {}
+        partners = pose_partners(annotations, _SHAPES) if task == "pose" else {}
         partnered = set(partners.values())
         pose_ids = {a.id for a in annotations if a.type == "pose" and a.id is not None}
         item = collection.filename
@@ -1399,7 +1377,7 @@ class _Writer:
         definition = annotation.annotation_definition
         if definition.type != "box":
             return None
-        yolo = _user_section(annotation.metadata, "yolo")
+        yolo = section(annotation.metadata, "user", "yolo")
         if not isinstance(yolo.get(_CORNERS_KEY), list):
             return None
         if yolo.get(_FINGERPRINT_KEY) != _fingerprint(definition, float(size[0]), float(size[1])):
@@ -1465,7 +1443,7 @@ class _Writer:
                                        f"the pose's {partner.type} written as its bounding box", item)
                 box = np.array(partner.annotation_definition.bounds(), dtype=np.float64)
         if box is None:
-            labelled = [c.annotation_definition for c in by_name.values() if _visibility(c) > 0]
+            labelled = [c.annotation_definition for c in by_name.values() if visibility(c) > 0]
             if not labelled:
                 report.skip(pose_annotation, "yolo.invalid-geometry", "the pose has no box and no labelled keypoint",
                             item)
@@ -1491,7 +1469,7 @@ class _Writer:
             xy, changed = self._clamp([point.x / width, point.y / height])
             if changed:
                 self._clipped(child, item)
-            parts.append(self._fmt(xy) + (f" {_visibility(child)}" if plan.kpt_dims == 3 else ""))
+            parts.append(self._fmt(xy) + (f" {visibility(child)}" if plan.kpt_dims == 3 else ""))
         for annotation in (pose_annotation, partner, *by_name.values()):
             if annotation is not None:
                 report.wrote(annotation)
@@ -1529,19 +1507,6 @@ def _data_yaml(plan: _Plan, splits: list[str]) -> str:
         if kpt_names:
             parts.append(dump({"kpt_names": {k: kpt_names[k] for k in sorted(kpt_names)}}, flow=None))
     return "".join(parts)
-
-
-def _visibility(point_annotation: Annotation) -> int:
-    value = point_annotation.attributes.get(VISIBILITY_ATTRIBUTE)
-    names = {"visible": 2, "not-visible": 1, "not_visible": 1, "occluded": 1, "unlabeled": 0, "not-labeled": 0}
-    if isinstance(value, str) and value.lower() in names:
-        return names[value.lower()]
-    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1, 2):
-        return value
-    v1 = [str(v).lower() for v in (point_annotation.v1_attributes or [])]
-    if "not-visible" in v1 or "not_visible" in v1:
-        return 1
-    return 2
 
 
 def _area(points: np.ndarray) -> float:
