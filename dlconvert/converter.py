@@ -18,12 +18,11 @@ pass can decide — the conversion runs in this process.
 from __future__ import annotations
 
 import copy
-import gc
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,7 +159,7 @@ class Converter:
             dataset = source.read(src, self.options, report)
             return self._run_in_one_pass(dataset, source, target, hooks, Path(dst), report, overwrite)
         plan = source.plan(src, self.options, report)
-        with _frozen_for_gc():
+        with parallel.frozen_for_gc():
             dataset = Dataset((), labels=plan.labels, images_root=plan.images_root, total=len(plan.units))
             if self._in_shards(plan, target, dataset, hooks):
                 planned = copy.deepcopy(report)
@@ -197,37 +196,27 @@ class Converter:
     # -- sharded runs ----------------------------------------------------------------------------
     def _in_shards(self, plan: SourcePlan, target: FormatSpec, dataset: Dataset, hooks: _Hooks) -> bool:
         """Whether to spread this conversion over workers: worth it, possible, and the hooks can travel."""
-        if self.executor is None and self.concurrency < 2:
-            return False
-        if len(plan.units) < 2 * parallel.MIN_SHARD:
+        if not parallel.worth_sharding(len(plan.units), self.concurrency, self.executor):
             return False
         writable = target.writes_in_shards(_for_writing(dataset, self.options, ()), self.options)
         return writable and parallel.picklable(hooks, cloud=self.executor is not None)
 
     def _run_in_shards(self, plan: SourcePlan, source: FormatSpec, target: FormatSpec, dataset: Dataset,
                        hooks: _Hooks, dst: Path, report: ConversionReport, overwrite: bool) -> list[Path]:
-        sizes = parallel.shard_sizes(len(plan.units), self.concurrency)
         meta = _for_writing(dataset, self.options, ())
+        progress = None if self.progress is None else functools.partial(
+            self.progress, desc=f"{source.name} → {target.name} (shards)")
 
         def write(staging: Path) -> list[Path]:
-            def tasks() -> Iterator[_Shard]:  # packed as they are sent: no second copy of the source
-                start = 0
-                for size in sizes:
-                    yield _Shard(source.name, target.name, plan.context,
-                                 parallel.pack_units(plan.units[start:start + size]), staging, self.options,
-                                 meta.labels, meta.images_root, hooks, report.blank(), _draws_masks(target))
-                    start += size
+            def task(units: bytes, first: int) -> _Shard:
+                return _Shard(source.name, target.name, plan.context, units, staging, self.options, meta.labels,
+                              meta.images_root, hooks, report.blank(), _draws_masks(target))
 
-            pool = parallel.worker_pool(self.concurrency) if self.executor is None else nullcontext(self.executor)
             shards: list[ShardOutput] = []
-            with pool as executor:
-                results = parallel.map_in_order(executor, _convert_shard, tasks(), window=2 * self.concurrency)
-                if self.progress is not None:
-                    results = self.progress(results, total=len(sizes),
-                                            desc=f"{source.name} → {target.name} ({len(sizes)} shards)")
-                for shard_report, shard in results:
-                    report.merge(shard_report)
-                    shards.append(shard)
+            for shard_report, shard in parallel.map_shards(plan.units, _convert_shard, task, workers=self.concurrency,
+                                                           executor=self.executor, progress=progress):
+                report.merge(shard_report)
+                shards.append(shard)
             written = [path for shard in shards for path in shard.outputs]
             if len(set(written)) != len(written):  # two items of different shards on one path
                 raise parallel.NeedsSequential("two shards wrote the same file")
@@ -271,17 +260,6 @@ def _mask_decodes(annotation: Annotation, report: ConversionReport, item: str | 
         report.skip(annotation, "mask.invalid", exc.message, item, path=exc.path, where=exc.where)
         return False
     return True
-
-
-@contextmanager
-def _frozen_for_gc() -> Iterator[None]:
-    """Keep what exists now — the parsed source, millions of acyclic objects — out of the cyclic
-    collector's scans while the conversion runs (and shared, not copied, by forked workers)."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _pipeline(items, report: ConversionReport, conversion_func, item_filter, annotation_filter, *,

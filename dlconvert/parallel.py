@@ -11,13 +11,14 @@ in one process instead.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 __all__ = [
@@ -59,6 +60,43 @@ def shard_sizes(total: int, workers: int) -> list[int]:
     count = -(-total // size)
     base, extra = divmod(total, count)
     return [base + (i < extra) for i in range(count)]
+
+
+def worth_sharding(count: int, workers: int, executor: Executor | None) -> bool:
+    """Whether ``count`` items are worth cutting into shards: other workers exist and there are two shards' worth."""
+    return (executor is not None or workers >= 2) and count >= 2 * MIN_SHARD
+
+
+def map_shards(units: list, fn: Callable[[T], R], make_task: Callable[[bytes, int], T], *, workers: int,
+               executor: Executor | None = None, progress: Callable | None = None) -> Iterator[R]:
+    """``fn(make_task(packed units, index of the first))`` for each shard of ``units``, results in shard order.
+
+    Runs on ``executor``, else on a process pool of ``workers`` made for the call. Each shard is
+    packed only when it is sent, so no second copy of the source is held. ``progress`` wraps the
+    results like tqdm (``progress(iterable, total=shards)``).
+    """
+    sizes = shard_sizes(len(units), workers)
+
+    def tasks() -> Iterator[T]:
+        start = 0
+        for size in sizes:
+            yield make_task(pack_units(units[start:start + size]), start)
+            start += size
+
+    with worker_pool(workers) if executor is None else nullcontext(executor) as pool:
+        results = map_in_order(pool, fn, tasks(), window=2 * workers)
+        yield from progress(results, total=len(sizes)) if progress is not None else results
+
+
+@contextmanager
+def frozen_for_gc() -> Iterator[None]:
+    """Keep what exists now — a parsed source, millions of acyclic objects — out of the cyclic
+    collector's scans while the block runs (and shared, not copied, by forked workers)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def pack_units(units: list) -> bytes:

@@ -8,7 +8,6 @@ are the same bytes for any number of workers.
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,29 +66,25 @@ def render_source(src: Path, from_format: str, dst: Path, views, *, options: Con
                                 progress=progress, **style)
         return counts, label_map
     plan = source.plan(src, options, ConversionReport())
-    label_map = options.labels or plan.labels
-    if label_map is None:
-        items = source.read_units(plan.context, plan.units, options, ConversionReport())
-        label_map = LabelMap.from_names(a.annotation_definition.label for c in items for a in c)
-    images_root = options.images or plan.images_root
-    if (executor is None and workers < 2) or len(plan.units) < 2 * parallel.MIN_SHARD:
-        items = source.read_units(plan.context, plan.units, options, ConversionReport())
-        counts = render_dataset(items, dst, views, images_root=images_root, label_map=label_map, progress=progress,
-                                **style)
-        return counts, label_map
-    sizes = parallel.shard_sizes(len(plan.units), workers)
+    with parallel.frozen_for_gc():
+        label_map = options.labels or plan.labels
+        if label_map is None:
+            items = source.read_units(plan.context, plan.units, options, ConversionReport())
+            label_map = LabelMap.from_names(a.annotation_definition.label for c in items for a in c)
+        images_root = options.images or plan.images_root
+        if not parallel.worth_sharding(len(plan.units), workers, executor):
+            items = source.read_units(plan.context, plan.units, options, ConversionReport())
+            counts = render_dataset(items, dst, views, images_root=images_root, label_map=label_map,
+                                    progress=progress, **style)
+            return counts, label_map
 
-    def tasks():  # packed as they are sent: no second copy of the source
-        start = 0
-        for size in sizes:
-            yield _RenderShard(source.name, plan.context, parallel.pack_units(plan.units[start:start + size]), start,
-                               dst, list(views), options, images_root, label_map, style)
-            start += size
+        def task(units: bytes, first: int) -> _RenderShard:
+            return _RenderShard(source.name, plan.context, units, first, dst, list(views), options, images_root,
+                                label_map, style)
 
-    counts = {"items": 0, "pictures": 0, "skipped": 0}
-    with parallel.worker_pool(workers) if executor is None else nullcontext(executor) as pool:
-        results = parallel.map_in_order(pool, _render_shard, tasks(), window=2 * workers)
-        for shard in progress(results, total=len(sizes)) if progress else results:
+        counts = {"items": 0, "pictures": 0, "skipped": 0}
+        for shard in parallel.map_shards(plan.units, _render_shard, task, workers=workers, executor=executor,
+                                         progress=progress):
             for key, value in shard.items():
                 counts[key] += value
     return counts, label_map
