@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import FormatError
 
-__all__ = ["LABELMAP_FILENAME", "LabelInfo", "LabelMap", "PoseTemplate", "stable_color"]
+__all__ = ["LABELMAP_FILENAME", "LabelInfo", "LabelMap", "PoseTemplate", "flatten_label_tree", "stable_color"]
 
 LABELMAP_FILENAME = "labelmap.json"
 
@@ -219,7 +219,7 @@ class LabelMap:
             raise FormatError("ontology 'labels' must be a list", path=path, where="/labels")
         colors: dict[str, tuple[int, int, int] | None] = {}
         for node in tree:
-            _flatten(node, "", colors)
+            flatten_label_tree(node, "", colors)
         key = "instance_map" if "instance_map" in ontology else "instanceMap"
         given = ontology.get(key)
         ordered = sorted(colors)
@@ -270,7 +270,7 @@ class LabelMap:
         return cls.from_json(data, path=path)
 
 
-def _flatten(node: Any, prefix: str, out: dict) -> None:
+def flatten_label_tree(node: Any, prefix: str, out: dict) -> None:
     """Collect ``{flattened tag: colour}`` from a ``labels`` node (``{tag, color, children}``)
     or a ``roots`` node (``{value: {tag, color}, children}``)."""
     if not isinstance(node, dict):
@@ -283,7 +283,7 @@ def _flatten(node: Any, prefix: str, out: dict) -> None:
     out[name] = parse_color(value.get("color"))
     children = node.get("children")
     for child in children if isinstance(children, list) else []:
-        _flatten(child, name, out)
+        flatten_label_tree(child, name, out)
 
 
 def _template_from_json(raw: dict) -> PoseTemplate:

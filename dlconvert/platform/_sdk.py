@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..errors import PlatformError
+from ..labels import flatten_label_tree
 
 __all__ = ["RetryPolicy", "require_dtlpy"]
 
@@ -285,20 +286,7 @@ def _ontology_json(ontology: Any) -> dict:
 
 def flat_label_names(ontology_json: dict) -> set[str]:
     """Every label of an ontology JSON, flattened to ``parent.child``."""
-    names: set[str] = set()
-
-    def walk(node: Any, prefix: str) -> None:
-        if not isinstance(node, dict):
-            return
-        value = node["value"] if isinstance(node.get("value"), dict) else node
-        tag = value.get("tag")
-        if not isinstance(tag, str):
-            return
-        name = f"{prefix}.{tag}" if prefix else tag
-        names.add(name)
-        for child in node.get("children") or []:
-            walk(child, name)
-
+    colors: dict = {}
     for root in ontology_json.get("roots") or ontology_json.get("labels") or []:
-        walk(root, "")
-    return names
+        flatten_label_tree(root, "", colors)
+    return set(colors)
