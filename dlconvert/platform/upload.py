@@ -306,17 +306,24 @@ class _ItemSync:
     def _list(self) -> list[dict]:
         return list_annotations(self.dl, self.dataset, self.item.id)
 
-    def _level(self, level: int, remote: list[dict]) -> list[dict]:
-        wants = [w for w in self.wants if w.depth == level]
-        if not wants:
-            return remote
-        counts = Counter(w.fingerprint for w in wants)
-        matched = _by_fingerprint(remote)
+    def _without_surplus(self, counts: Counter, remote: list[dict], matched: dict[str, list[str]] | None = None
+                         ) -> tuple[list[dict], dict[str, list[str]]]:
+        """Delete remote copies beyond the wanted ``counts`` of a fingerprint; the listing and its
+        fingerprint map after that (``matched``: that map of ``remote``, when already built)."""
+        matched = _by_fingerprint(remote) if matched is None else matched
         surplus = [rid for fp, ids in matched.items() if fp in counts for rid in ids[counts[fp]:]]
         if surplus:
             self._delete(surplus, remote)
             remote = self._list()
             matched = _by_fingerprint(remote)
+        return remote, matched
+
+    def _level(self, level: int, remote: list[dict]) -> list[dict]:
+        wants = [w for w in self.wants if w.depth == level]
+        if not wants:
+            return remote
+        counts = Counter(w.fingerprint for w in wants)
+        remote, matched = self._without_surplus(counts, remote)
         missing = self._assign(wants, matched)
         if not missing:
             return remote
@@ -336,14 +343,10 @@ class _ItemSync:
                 raise
             logger.debug("annotation upload raised %s; checking what arrived", describe(exc))
         remote = self._list()
-        after = _by_fingerprint(remote)
-        arrived = sum(min(len(after.get(fp, [])), n) - min(len(matched.get(fp, [])), n) for fp, n in counts.items())
+        listed = _by_fingerprint(remote)
+        arrived = sum(min(len(listed.get(fp, [])), n) - min(len(matched.get(fp, [])), n) for fp, n in counts.items())
         self.uploaded += max(0, arrived)
-        surplus = [rid for fp, ids in after.items() if fp in counts for rid in ids[counts[fp]:]]
-        if surplus:
-            self._delete(surplus, remote)
-            remote = self._list()
-            after = _by_fingerprint(remote)
+        remote, after = self._without_surplus(counts, remote, listed)
         still = self._assign(wants, after)
         if still:
             raise Transient(f"{len(still)} of the item's annotations did not arrive")
