@@ -464,7 +464,7 @@ def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: Co
 def finish(shards: list[ShardOutput], dataset: Dataset, dst: Path, options: ConvertOptions,
            report: ConversionReport, label_map: LabelMap | None = None) -> list[Path]:
     """``ImageSets/Main/<split>.txt`` listing every item in order, and the label maps."""
-    label_map = label_map or _label_map(dataset, options)
+    label_map = _label_map(dataset, options) if label_map is None else label_map
     split = dst / "ImageSets" / "Main" / f"{options.split}.txt"
     atomic_write(split, "".join(f"{s}\n" for shard in shards for s in shard.state).encode("utf-8"))
     label_map.save(dst / LABELMAP_FILENAME)
