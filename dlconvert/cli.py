@@ -7,7 +7,6 @@ shows the traceback instead. Progress bars go to stderr and only when it is a te
 from __future__ import annotations
 
 import contextlib
-import functools
 import re
 import sys
 import traceback
@@ -15,7 +14,9 @@ from pathlib import Path
 
 import click
 
+from ._console import print_report, progress_bar
 from .errors import DlconvertError
+from .formats import AnnotationFormat
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 EXIT_DATA_ERROR = 1
@@ -58,12 +59,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
-def _progress(desc: str):
-    from tqdm import tqdm
-
-    return functools.partial(tqdm, desc=desc, unit="item", file=sys.stderr, disable=None, leave=False)
-
-
 @main.command()
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -74,7 +69,7 @@ def info(src: Path, as_json: bool) -> None:
     from .summary import summarize
 
     files = iter_json_files(src)
-    summary = summarize(_progress("reading")(read_dataloop(src), total=len(files)))
+    summary = summarize(progress_bar("reading")(read_dataloop(src), total=len(files)))
     click.echo(dumps(summary.to_json()).decode() if as_json else summary.to_text())
 
 
@@ -89,7 +84,7 @@ def validate(src: Path, strict: bool) -> None:
 
     problems = []
     files = iter_json_files(src)
-    for path in _progress("validating")(files):
+    for path in progress_bar("validating")(files):
         errors: list[DlconvertError] = []
         try:
             collection = AnnotationCollection.from_json_file(path, errors=errors)
@@ -114,7 +109,7 @@ def validate(src: Path, strict: bool) -> None:
         sys.exit(EXIT_DATA_ERROR)
 
 
-_FORMAT_NAMES = ["dataloop", "coco", "yolo", "voc", "vtt"]
+_FORMAT_NAMES = [f.value for f in AnnotationFormat]
 
 
 def _parallel_options(command):
@@ -198,11 +193,9 @@ def convert(src: Path, dst: Path, from_format: str, to_format: str, images: Path
 
     with _executor(scheduler) as (executor, threads):
         converter = Converter(concurrency=workers or threads, on_error=on_error, executor=executor,
-                              options=_options(images, labels, **format_options), progress=_progress("converting"))
+                              options=_options(images, labels, **format_options), progress=progress_bar("converting"))
         report = converter.run(src, from_format, dst, to_format, overwrite=overwrite)
-    if report_path is not None:
-        report.save(report_path)
-    click.echo(report.summary(), err=True)
+    print_report(report, report_path)
     if report.failed_files:
         sys.exit(EXIT_DATA_ERROR)
 
@@ -258,7 +251,7 @@ def render(src: Path, dst: Path, from_format: str, views: tuple[str, ...], image
     with staged_output(dst, overwrite=overwrite) as staging, _executor(scheduler) as (executor, threads):
         counts, label_map = render_source(src, from_format, staging, views, options=options,
                                           workers=workers or threads, executor=executor,
-                                          progress=_progress("rendering"), frame_num=frame_num, alpha=alpha,
+                                          progress=progress_bar("rendering"), frame_num=frame_num, alpha=alpha,
                                           thickness=thickness, with_text=with_text)
         label_map.save(staging / "labelmap.json")
         if sheet:

@@ -8,18 +8,19 @@ as the SDK does (``DTLPY_API_KEY``, ``DTLPY_EMAIL``/``DTLPY_PASSWORD``, or the S
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
+from .._console import print_report, progress_bar
 from ..errors import OutputError
+from ..formats import AnnotationFormat
 
 __all__ = ["download", "upload"]
 
 EXIT_FAILED = 1
-_FORMATS = ["dataloop", "coco", "yolo", "voc", "vtt"]
+_FORMATS = [f.value for f in AnnotationFormat]
 
 
 def _retry_options(command):
@@ -40,12 +41,6 @@ def _policy(attempts: int, backoff: float, timeout: float | None):
     return RetryPolicy(attempts=attempts, backoff=backoff, max_backoff=max(backoff, 30.0), request_timeout=timeout,
                        request_retries=None if timeout is None else 3,
                        request_backoff=None if timeout is None else min(backoff, 1.0))
-
-
-def _progress(desc: str):
-    from tqdm import tqdm
-
-    return functools.partial(tqdm, desc=desc, unit="item", file=sys.stderr, disable=None, leave=False)
 
 
 def _refuse_non_empty(out: Path, overwrite: bool) -> None:
@@ -77,11 +72,9 @@ def download(dataset_id: str, to_format: str, out: Path, report_path: Path | Non
     policy = _policy(attempts, backoff, timeout)
     dl = login(env)
     dataset = get_dataset(dataset_id, policy, dl=dl)
-    converter = Converter(on_error=on_error, progress=_progress("converting"))
+    converter = Converter(on_error=on_error, progress=progress_bar("converting"))
     report = convert_dataset(converter, dataset, to_format, out, retry=policy)
-    if report_path is not None:
-        report.save(report_path)
-    click.echo(report.summary(), err=True)
+    print_report(report, report_path)
     if report.failed_files:
         sys.exit(EXIT_FAILED)
 
@@ -122,7 +115,7 @@ def upload(src: Path, from_format: str, dataset_id: str, items_dir: Path | None,
     policy = _policy(attempts, backoff, timeout)
     dl = login(env)
     dataset = get_dataset(dataset_id, policy, dl=dl)
-    converter = Converter(concurrency=workers, on_error=on_error, progress=_progress("uploading"))
+    converter = Converter(concurrency=workers, on_error=on_error, progress=progress_bar("uploading"))
     report = upload_local_dataset(converter, from_format, dataset, local_items_path=items_dir,
                                   local_labels_path=labels, local_annotations_path=src, only_bbox=only_bbox,
                                   remote_items=True if remote_items else None, overwrite=overwrite, retry=policy)
