@@ -161,10 +161,11 @@ class Converter:
         plan = source.plan(src, self.options, report)
         with parallel.frozen_for_gc():
             dataset = Dataset((), labels=plan.labels, images_root=plan.images_root, total=len(plan.units))
-            if self._in_shards(plan, target, dataset, hooks):
+            meta = _for_writing(dataset, self.options, ())  # what every shard's writer gets
+            if self._in_shards(plan, target, meta, hooks):
                 planned = copy.deepcopy(report)
                 try:
-                    outputs = self._run_in_shards(plan, source, target, dataset, hooks, Path(dst), report, overwrite)
+                    outputs = self._run_in_shards(plan, source, target, meta, hooks, Path(dst), report, overwrite)
                 except parallel.NeedsSequential:
                     report = self.report = planned  # as it was after reading the plan; write again in one pass
                 else:
@@ -194,16 +195,15 @@ class Converter:
         return report
 
     # -- sharded runs ----------------------------------------------------------------------------
-    def _in_shards(self, plan: SourcePlan, target: FormatSpec, dataset: Dataset, hooks: _Hooks) -> bool:
+    def _in_shards(self, plan: SourcePlan, target: FormatSpec, meta: Dataset, hooks: _Hooks) -> bool:
         """Whether to spread this conversion over workers: worth it, possible, and the hooks can travel."""
         if not parallel.worth_sharding(len(plan.units), self.concurrency, self.executor):
             return False
-        writable = target.writes_in_shards(_for_writing(dataset, self.options, ()), self.options)
+        writable = target.writes_in_shards(meta, self.options)
         return writable and parallel.picklable(hooks, cloud=self.executor is not None)
 
-    def _run_in_shards(self, plan: SourcePlan, source: FormatSpec, target: FormatSpec, dataset: Dataset,
+    def _run_in_shards(self, plan: SourcePlan, source: FormatSpec, target: FormatSpec, meta: Dataset,
                        hooks: _Hooks, dst: Path, report: ConversionReport, overwrite: bool) -> list[Path]:
-        meta = _for_writing(dataset, self.options, ())
         progress = None if self.progress is None else functools.partial(
             self.progress, desc=f"{source.name} → {target.name} (shards)")
 
@@ -325,9 +325,10 @@ class _Shard:
 def _convert_shard(task: _Shard) -> tuple[ConversionReport, ShardOutput]:
     """Read, filter and write one shard, in a worker; returns its report and what ``finish`` needs."""
     source, target, report = get_format(task.source), get_format(task.target), task.report
-    items = source.read_units(task.context, parallel.unpack_units(task.units), task.options, report)
-    items = _pipeline(items, report, *task.hooks, decode_masks=task.decode_masks)
-    dataset = Dataset(items, labels=task.labels, images_root=task.images_root, total=len(task.units))
+    units = parallel.unpack_units(task.units)
+    items = _pipeline(source.read_units(task.context, units, task.options, report), report, *task.hooks,
+                      decode_masks=task.decode_masks)
+    dataset = Dataset(items, labels=task.labels, images_root=task.images_root, total=len(units))
     return report, target.write_shard(dataset, task.staging, task.options, report)
 
 

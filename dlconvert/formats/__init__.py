@@ -5,7 +5,7 @@ name is the format's name, so adding a format means adding one file. ``get_forma
 imports only that module.
 
 A format may also offer the sharded protocol the converter uses to spread per-item work over
-worker processes (:mod:`dlconvert.parallel`): a reader's ``plan`` lists the items as picklable
+worker processes (:mod:`dlconvert.parallel`): a reader's ``plan`` lists the items as JSON-valued
 *units* and ``read_units`` reads a run of them in a worker; a writer's ``write_shard`` writes a
 run of items in a worker and ``finish`` writes the dataset-wide files from every shard's
 :class:`~dlconvert.dataset.ShardOutput`, in shard order. ``write`` is ``finish`` of one shard, so
