@@ -7,6 +7,7 @@ with ``HYPOTHESIS_PROFILE=dev``.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pathlib import Path
 os.environ.setdefault("DATALOOP_PATH", tempfile.mkdtemp(prefix="dlconvert-tests-dataloop-"))
 
 import pytest
+import realfiles
 from hypothesis import HealthCheck, settings
 
 from dlconvert.demo import sample_dataset_path
@@ -28,13 +30,51 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-FIXTURES_DIR = Path(__file__).parent / "fixtures"
+
+# -- the real-file corpus (../shared/fixtures, read in place; see realfiles.py) -----------------------
+_opened_real_files: set[str] = set()
+
+
+def _count_real_file_opens(event: str, args: tuple) -> None:
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.fsdecode(args[0])
+        if path.startswith(_REAL_ROOT):
+            _opened_real_files.add(path)
+
+
+_REAL_ROOT = str(realfiles.ROOT) + os.sep
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_files: reads the real-file corpus in ../shared/fixtures")
+    if realfiles.REQUIRED and not realfiles.AVAILABLE:
+        raise pytest.UsageError(f"DLCONVERT_REQUIRE_REAL_FILES is set but the {realfiles.MISSING_REASON}")
+    if realfiles.AVAILABLE:
+        sys.addaudithook(_count_real_file_opens)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if realfiles.AVAILABLE:
+        return
+    skip = pytest.mark.skip(reason=realfiles.MISSING_REASON)
+    for item in items:
+        if item.get_closest_marker("real_files") is not None:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if realfiles.AVAILABLE:
+        total = sum(1 for p in realfiles.ROOT.rglob("*") if p.is_file())
+        terminalreporter.write_line(f"real files exercised: {len(_opened_real_files)} of the {total} in "
+                                    f"{realfiles.ROOT}")
+    else:
+        terminalreporter.write_line(f"real-file tests skipped: {realfiles.MISSING_REASON}")
 
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """``tests/fixtures``: real annotation files copied from public repositories (see PROVENANCE.md)."""
-    return FIXTURES_DIR
+    """The real-file corpus (``../shared/fixtures``): files written by other tools, read in place."""
+    return realfiles.ROOT
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from hypothesis.extra import numpy as hnp
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+from realfiles import AVAILABLE, NO_REAL_FILES, real_file, requires_real_files
 
 from dlconvert import (
     AnnotationCollection,
@@ -45,27 +46,28 @@ from dlconvert.dataset import ConvertOptions
 from dlconvert.formats.dataloop import read_dataloop
 from dlconvert.labels import LabelInfo, LabelMap, PoseTemplate, stable_color
 
-COCO_DIR = Path(__file__).parent / "fixtures" / "coco"
+COCO_DIR = real_file("coco")
 
 # pycocotools' mask.decode warns about its own numpy-2 incompatibility on every call
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept:DeprecationWarning")
 
-#: Real COCO files written by other tools (see fixtures/PROVENANCE_coco.md).
+#: Real COCO files written by other tools (see ../shared/fixtures/PROVENANCE.md).
 REAL_FILES = {
-    "dtlpy-converters": "dtlpy-converters/annotations.json",
-    "icevision": "icevision/annotations.json",
-    "icevision-keypoints": "icevision/keypoints_annotations.json",
-    "mmdetection-coco-dummy": "mmdetection/coco_dummy/annotations/instances_val2017.json",
-    "mmdetection-coco-sample": "mmdetection/coco_sample.json",
-    "datumaro-instances-train": "datumaro/coco_dataset/annotations/instances_train.json",
-    "datumaro-instances-val": "datumaro/coco_dataset/annotations/instances_val.json",
-    "datumaro-person-keypoints-train": "datumaro/coco_dataset/annotations/person_keypoints_train.json",
-    "datumaro-person-keypoints-val": "datumaro/coco_dataset/annotations/person_keypoints_val.json",
-    "datumaro-coco-roboflow-train": "datumaro/coco_roboflow/train/_annotations.coco.json",
-    "datumaro-coco-roboflow-val": "datumaro/coco_roboflow/val/_annotations.coco.json",
-    "datumaro-roboflow-coco-train": "datumaro/roboflow_coco/train/_annotations.coco.json",
-    "datumaro-roboflow-coco-val": "datumaro/roboflow_coco/val/_annotations.coco.json",
+    "dtlpy-converters": "dataloop/dtlpy-converters-examples/coco/coco/annotations.json",
+    "icevision": "coco/icevision/annotations.json",
+    "icevision-keypoints": "coco/icevision/keypoints_annotations.json",
+    "mmdetection-coco-dummy": "coco/mmdetection/coco_dummy/annotations/instances_val2017.json",
+    "mmdetection-coco-sample": "coco/mmdetection/coco_sample.json",
+    "datumaro-instances-train": "coco/datumaro/coco_dataset/annotations/instances_train.json",
+    "datumaro-instances-val": "coco/datumaro/coco_dataset/annotations/instances_val.json",
+    "datumaro-person-keypoints-train": "coco/datumaro/coco_dataset/annotations/person_keypoints_train.json",
+    "datumaro-person-keypoints-val": "coco/datumaro/coco_dataset/annotations/person_keypoints_val.json",
+    "datumaro-coco-roboflow-train": "coco/datumaro/coco_roboflow/train/_annotations.coco.json",
+    "datumaro-coco-roboflow-val": "coco/datumaro/coco_roboflow/val/_annotations.coco.json",
+    "datumaro-roboflow-coco-train": "coco/datumaro/roboflow_coco/train/_annotations.coco.json",
+    "datumaro-roboflow-coco-val": "coco/datumaro/roboflow_coco/val/_annotations.coco.json",
 }
+DTLPY_COCO = real_file(REAL_FILES["dtlpy-converters"])
 
 #: Record fields COCO defines that a writer may add when the source left them out.
 ADDABLE_RECORD_FIELDS = {"iscrowd", "area"}
@@ -156,12 +158,14 @@ def by_id(records: list[dict]) -> dict:
 
 # ==== 1–2. real COCO files round-trip ===============================================================
 def _source(name: str) -> dict:
-    return load(COCO_DIR / REAL_FILES[name])
+    return load(real_file(REAL_FILES[name]))
 
 
 #: Files whose every record has a segmentation (segm AP is defined) and files with keypoints.
-SEGM_FILES = sorted(n for n in REAL_FILES if all(a.get("segmentation") for a in _source(n)["annotations"]))
-KEYPOINT_FILES = sorted(n for n in REAL_FILES if any("keypoints" in a for a in _source(n)["annotations"]))
+SEGM_FILES = sorted(n for n in REAL_FILES if AVAILABLE
+                    and all(a.get("segmentation") for a in _source(n)["annotations"])) or NO_REAL_FILES
+KEYPOINT_FILES = sorted(n for n in REAL_FILES if AVAILABLE
+                        and any("keypoints" in a for a in _source(n)["annotations"])) or NO_REAL_FILES
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +176,7 @@ def real_round_trips(tmp_path_factory):
     def get(name: str):
         if name not in cache:
             work = tmp_path_factory.mktemp(name)
-            out, forward, back, _ = coco_round_trip(COCO_DIR / REAL_FILES[name], work)
+            out, forward, back, _ = coco_round_trip(real_file(REAL_FILES[name]), work)
             cache[name] = (name, _source(name), out, forward, back)
         return cache[name]
 
@@ -194,6 +198,7 @@ def keypoint_round_trip(request, real_round_trips):
     return real_round_trips(request.param)
 
 
+@requires_real_files
 def test_fixture_selection_covers_the_edge_cases():
     """The files exercise what they are here for: crowd RLE, multi-part polygons, keypoints, gaps in ids."""
     assert {"dtlpy-converters", "icevision", "mmdetection-coco-dummy"} <= set(SEGM_FILES)
@@ -207,6 +212,7 @@ def test_fixture_selection_covers_the_edge_cases():
     assert {"icevision", "mmdetection-coco-dummy"} <= set(multipart)
 
 
+@requires_real_files
 def test_real_file_counts_survive(real_round_trip):
     _, src, out, _, _ = real_round_trip
     assert len(out["images"]) == len(src["images"])
@@ -214,6 +220,7 @@ def test_real_file_counts_survive(real_round_trip):
     assert len(out["annotations"]) == len(src["annotations"])
 
 
+@requires_real_files
 def test_real_file_records_equal_field_for_field(real_round_trip):
     name, src, out, _, _ = real_round_trip
     source, result = by_id(src["annotations"]), by_id(out["annotations"])
@@ -230,6 +237,7 @@ def test_real_file_records_equal_field_for_field(real_round_trip):
             assert written["iscrowd"] == 0
 
 
+@requires_real_files
 def test_real_file_images_and_categories_equal(real_round_trip):
     name, src, out, _, _ = real_round_trip
     assert by_id(out["images"]) == by_id(src["images"])
@@ -240,6 +248,7 @@ def test_real_file_images_and_categories_equal(real_round_trip):
         assert out[key] == src[key], (name, key)
 
 
+@requires_real_files
 def test_real_file_bbox_ap_is_one(real_round_trip):
     _name, src, out, _, _ = real_round_trip
     assert average_precision(src, out["annotations"], "bbox") == pytest.approx(1.0, abs=1e-12)
@@ -265,6 +274,7 @@ def test_real_file_keypoints_equal_triplet_for_triplet(keypoint_round_trip):
         assert average_precision(src, detections, "keypoints") == pytest.approx(1.0, abs=1e-12)
 
 
+@requires_real_files
 def test_real_file_report_balances(real_round_trip):
     _, src, _, forward, back = real_round_trip
     for report in (forward, back):
@@ -275,6 +285,7 @@ def test_real_file_report_balances(real_round_trip):
     assert not [i for i in forward.issues + back.issues if i.kind == "skipped"]
 
 
+@requires_real_files
 def test_dagshub_missing_fields_are_added_from_the_geometry(tmp_path):
     """dagshub records lack iscrowd/area and one lacks bbox: only those are added, computed right."""
     src = load(COCO_DIR / "dagshub" / "annotations.json")
@@ -299,6 +310,7 @@ def test_dagshub_missing_fields_are_added_from_the_geometry(tmp_path):
         assert written["area"] == pytest.approx(expected_area)
 
 
+@requires_real_files
 def test_label_only_records_are_reported_not_dropped(tmp_path):
     """Datumaro's "labels" task (category only) cannot go back to COCO records: reported as skipped."""
     src = COCO_DIR / "datumaro" / "coco_dataset" / "annotations" / "labels_val.json"
@@ -512,6 +524,7 @@ def issues_for(report, annotation_id: str) -> list[tuple[str, str]]:
     return [(i.kind, i.code) for i in report.issues if i.annotation_id == annotation_id]
 
 
+@requires_real_files
 def test_multi_part_polygon_from_coco_keeps_every_part(tmp_path):
     """dagshub record 13 has two rings: one Dataloop polygon with both, and both back in COCO."""
     src = COCO_DIR / "dagshub" / "annotations.json"
@@ -611,8 +624,9 @@ def test_uncompressed_option_rewrites_a_compressed_source(tmp_path):
     assert np.array_equal(mask_utils.decode(mask_utils.frPyObjects(rle, 6, 5)).astype(bool), blob_mask())
 
 
+@requires_real_files
 def test_crowd_is_preserved(tmp_path):
-    src = COCO_DIR / "dtlpy-converters" / "annotations.json"
+    src = DTLPY_COCO
     crowd = [a for a in load(src)["annotations"] if a["iscrowd"] == 1]
     assert crowd
     out, _, _, _ = coco_round_trip(src, tmp_path)
@@ -623,13 +637,14 @@ def test_crowd_is_preserved(tmp_path):
     assert sum(a["iscrowd"] for a in out["annotations"]) == len(crowd)
 
 
+@requires_real_files
 def test_crowd_mask_reaches_dataloop_pixel_for_pixel(tmp_path):
     """The crowd RLE becomes a Dataloop binary annotation whose PNG (read with Pillow) is the RLE's mask."""
     import base64
 
     from PIL import Image
 
-    src = COCO_DIR / "dtlpy-converters" / "annotations.json"
+    src = DTLPY_COCO
     source = load(src)
     (crowd,) = [a for a in source["annotations"] if a["iscrowd"] == 1]
     image = by_id(source["images"])[crowd["image_id"]]
@@ -653,6 +668,7 @@ def test_crowd_from_a_tiny_list_rle(tmp_path):
     assert only_record(out)["segmentation"]["counts"] == [0, 20, 10]
 
 
+@requires_real_files
 def test_empty_images_are_listed(tmp_path):
     src = COCO_DIR / "icevision" / "annotations.json"
     source = load(src)
@@ -709,6 +725,7 @@ def test_two_point_polygon_is_padded_and_reported(tmp_path):
     assert frame.sum() < 40 * 30
 
 
+@requires_real_files
 @pytest.mark.parametrize("source", ["coco", "dataloop"])
 def test_keypoint_visibility_round_trips(tmp_path, source):
     """v = 0, 1, 2 come back exactly, both ways."""
@@ -783,6 +800,7 @@ def test_dotted_labels_keep_their_name_and_get_a_supercategory(tmp_path):
     assert sorted(a.label for a in back["/a.png"]) == ["person", "vehicle.car", "vehicle.car.wheel"]
 
 
+@requires_real_files
 def test_coco_names_equal_to_their_supercategory_do_not_become_dotted(tmp_path):
     src = COCO_DIR / "icevision" / "annotations.json"
     out, _, _, dataloop = coco_round_trip(src, tmp_path)

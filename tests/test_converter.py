@@ -13,13 +13,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from realfiles import real_file, requires_real_files
 
 from dlconvert import AnnotationCollection, Box, OutputError, Polygon
 from dlconvert.cli import main
 from dlconvert.converter import Converter
 from dlconvert.report import ConversionReport
 
-COCO_FIXTURES = Path(__file__).parent / "fixtures" / "coco"
+COCO_FIXTURES = real_file("coco")
 REAL_COCO = COCO_FIXTURES / "icevision" / "annotations.json"
 
 # pycocotools' mask.decode warns about its own numpy-2 incompatibility on every call
@@ -112,6 +113,7 @@ def test_convert_dataset_refuses_a_non_empty_destination_without_overwrite(sampl
     assert temp_leftovers(tmp_path, "coco") == []
 
 
+@requires_real_files
 def test_run_refuses_a_non_empty_destination_by_default(tmp_path):
     destination = tmp_path / "out"
     destination.mkdir()
@@ -149,8 +151,9 @@ def test_convert_directory_defaults_to_a_sibling_named_after_the_format(sample_d
     assert sorted(i["file_name"] for i in coco["images"]) == ["street/scene_01.png", "street/scene_02.jpg"]
 
 
+@requires_real_files
 def test_convert_directory_to_save_to(tmp_path):
-    folder = COCO_FIXTURES / "dtlpy-converters"  # a folder holding one COCO file
+    folder = real_file("dataloop/dtlpy-converters-examples/coco/coco")  # a folder holding one COCO file
     report = Converter().convert_directory(folder, to_format="dataloop", from_format="coco", save_to=tmp_path / "dl")
     assert_balanced(report)
     source = load(folder / "annotations.json")
@@ -194,6 +197,7 @@ def test_convert_in_memory_collection_to_coco():
     assert by_label["ear"]["area"] == 24
 
 
+@requires_real_files
 def test_convert_in_memory_coco_to_dataloop():
     source = load(COCO_FIXTURES / "dagshub" / "annotations.json")
     result = Converter().convert(source, from_format="coco", to_format="dataloop")
@@ -282,6 +286,7 @@ def test_return_error_filepath_lists_the_issues(sample_dir, tmp_path):
     assert {i["annotation_id"] for i in logged} == {i.annotation_id for i in converter.report.issues}
 
 
+@requires_real_files
 def test_return_error_filepath_without_issues(tmp_path):
     has_errors, path = Converter(return_error_filepath=True).convert_directory(
         COCO_FIXTURES / "dagshub", to_format="dataloop", from_format="coco", save_to=tmp_path / "dl")
@@ -340,6 +345,7 @@ def test_cli_writer_failure_is_one_line_and_leaves_nothing(sample_dir, tmp_path,
     assert temp_leftovers(tmp_path, "out") == []
 
 
+@requires_real_files
 def test_cli_convert_to_a_relative_destination(tmp_path, monkeypatch, cli_runner):
     monkeypatch.chdir(tmp_path)
     result = cli_runner.invoke(main, ["convert", str(COCO_FIXTURES / "dagshub" / "annotations.json"), "out",
@@ -349,6 +355,7 @@ def test_cli_convert_to_a_relative_destination(tmp_path, monkeypatch, cli_runner
     assert load(tmp_path / "r.json")["balanced"] is True
 
 
+@requires_real_files
 def test_cli_convert_to_a_relative_coco_destination(tmp_path, monkeypatch, cli_runner):
     monkeypatch.chdir(tmp_path)
     result = cli_runner.invoke(main, ["convert", str(COCO_FIXTURES / "dagshub" / "annotations.json"), "out",
@@ -358,6 +365,7 @@ def test_cli_convert_to_a_relative_coco_destination(tmp_path, monkeypatch, cli_r
 
 
 # ==== verify and formats ===========================================================================
+@requires_real_files
 def test_cli_verify_a_real_coco_file_via_dataloop(cli_runner):
     result = cli_runner.invoke(main, ["verify", str(REAL_COCO), "--from", "coco", "--via", "dataloop"])
     assert result.exit_code == 0, result.output
@@ -379,6 +387,7 @@ def test_cli_verify_the_sample_via_coco(sample_dir, cli_runner):
         assert sum(annotation_id in line for line in approximated) == 1
 
 
+@requires_real_files
 def test_verify_lists_only_what_the_conversion_approximated():
     from dlconvert.verify import verify
 

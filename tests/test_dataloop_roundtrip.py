@@ -1,7 +1,7 @@
 """Reading a Dataloop item JSON and writing it back gives the same JSON value: every key, in the same
 order, and every number with the same type (``5`` stays ``5``, ``5.0`` stays ``5.0``).
 
-The fixtures are real exports from public repositories (tests/fixtures/PROVENANCE.md); the
+The fixtures are real exports from public repositories (../shared/fixtures/PROVENANCE.md, read in place); the
 comparison is on orjson's compact bytes, which differ whenever a key, its order, a value or a
 number's type differs.
 """
@@ -15,14 +15,21 @@ from pathlib import Path
 
 import orjson
 import pytest
+from realfiles import NO_REAL_FILES, real_file, requires_real_files
 
 from dlconvert import AnnotationCollection, Box, OutputError, Segmentation
 from dlconvert.formats.dataloop import iter_json_files, json_relpath, read_dataloop, write_dataloop
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = real_file(".")
 DATALOOP_FIXTURES = FIXTURES / "dataloop"
-ITEM_FILES = sorted(DATALOOP_FIXTURES.rglob("*.json"))
-ITEM_IDS = [p.relative_to(DATALOOP_FIXTURES).as_posix() for p in ITEM_FILES]
+#: JSON files under dataloop/ that are not Dataloop items: COCO, Labelbox, converter templates, label lists.
+NOT_ITEMS = {"dtlpy-converters-examples/coco/coco/annotations.json", "dtlpy-converters-examples/labelbox/bird_gt.json",
+             "dtlpy-converters-examples/custom/json_input_templates/csv_example.json",
+             "dtlpy-converters-examples/custom/json_input_templates/json_example.json",
+             "dtlpy-tests-2019/classes_new.json", "dtlpy-tests-2019/labels.json", "dtlpy-tests-2019/video_classes.json"}
+ITEM_FILES = sorted(p for p in DATALOOP_FIXTURES.rglob("*.json")
+                    if p.relative_to(DATALOOP_FIXTURES).as_posix() not in NOT_ITEMS)
+ITEM_CASES = [pytest.param(p, id=p.relative_to(DATALOOP_FIXTURES).as_posix()) for p in ITEM_FILES] or NO_REAL_FILES
 
 SAMPLE_JSON = Path(__file__).parent.parent / "dlconvert" / "samples" / "json"
 SAMPLE_FILES = sorted(SAMPLE_JSON.rglob("*.json"))
@@ -50,6 +57,7 @@ def _same(a, b) -> bool:
     return orjson.dumps(a) == orjson.dumps(b)
 
 
+@requires_real_files
 def test_fixture_set_is_complete():
     # Every kind of item JSON the brief names is here: server export, SDK "_id" shape, 2021
     # itemMetadata root, {"annotations"} only, bare lists, and both video schemas.
@@ -71,18 +79,20 @@ def test_fixture_set_is_complete():
     assert shapes == {"list": 3, "_id": 7, "id": 37, "annotations-only": 1, "itemMetadata": 4}
 
 
-def test_fixtures_are_unmodified_copies():
-    # PROVENANCE.md records each source file's size; an edited fixture would no longer match.
+@requires_real_files
+def test_the_real_files_match_their_provenance():
+    # PROVENANCE.md records each source file's size; an edited file would no longer match.
     rows = {}
     for line in (FIXTURES / "PROVENANCE.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 7 and cells[0].startswith("dataloop/"):
             rows[cells[0]] = int(cells[4])
-    copied = {p.relative_to(FIXTURES).as_posix(): p.stat().st_size for p in DATALOOP_FIXTURES.rglob("*") if p.is_file()}
-    assert copied == rows
+    present = {p.relative_to(FIXTURES).as_posix(): p.stat().st_size
+               for p in DATALOOP_FIXTURES.rglob("*") if p.is_file()}
+    assert present == rows
 
 
-@pytest.mark.parametrize("path", ITEM_FILES, ids=ITEM_IDS)
+@pytest.mark.parametrize("path", ITEM_CASES)
 def test_fixture_round_trip_is_identical(path: Path):
     original = _load(path)
     collection = AnnotationCollection.from_json_file(path)
@@ -95,7 +105,7 @@ def test_fixture_round_trip_is_identical(path: Path):
     assert _same(_load(path), original)
 
 
-@pytest.mark.parametrize("path", ITEM_FILES, ids=ITEM_IDS)
+@pytest.mark.parametrize("path", ITEM_CASES)
 def test_fixture_round_trip_leaves_the_input_value_alone(path: Path):
     original = _load(path)
     given = copy.deepcopy(original)
@@ -129,6 +139,7 @@ def test_write_dataloop_sample_reads_back_identical(sample_dir: Path, tmp_path: 
     assert (tmp_path / "json/street/scene_01.json").read_text(encoding="utf-8").startswith('{\n  "id": ')
 
 
+@requires_real_files
 def test_write_dataloop_mirrors_a_real_export_tree(tmp_path: Path):
     # The yolo example export has a sub/ folder and a video; V1 names give back its own layout.
     src = YOLO_JSON
@@ -141,8 +152,8 @@ def test_write_dataloop_mirrors_a_real_export_tree(tmp_path: Path):
         assert _same(_load(tmp_path / "json" / relative), _load(src / relative))
 
 
-@pytest.mark.parametrize("path", [p for p in ITEM_FILES if not isinstance(_load(p), list)],
-                         ids=[i for p, i in zip(ITEM_FILES, ITEM_IDS, strict=True) if not isinstance(_load(p), list)])
+@pytest.mark.parametrize("path", [c for c in ITEM_CASES
+                                  if c.values[0] is None or not isinstance(_load(c.values[0]), list)])
 def test_write_dataloop_each_fixture_reads_back_identical(path: Path, tmp_path: Path):
     collection = AnnotationCollection.from_json_file(path)
     (target,) = write_dataloop([collection], tmp_path)
@@ -193,6 +204,7 @@ def test_v1_collision_raises_output_error(tmp_path: Path):
     assert sorted(p.name for p in written) == ["a.jpg.json", "a.png.json"]
 
 
+@requires_real_files
 def test_sdk_id_shape_reads(tmp_path: Path):
     collection = AnnotationCollection.from_json_file(HAMSTER)
     assert collection.item_id == "621dda9c69f3d61009b9c741"
@@ -218,6 +230,7 @@ def test_sdk_id_shape_reads(tmp_path: Path):
     assert _same(read.to_json(), minimal)
 
 
+@requires_real_files
 def test_bare_list_reads():
     path = DATALOOP_FIXTURES / "dtlpy-tests-2019/annotations_new.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
@@ -235,6 +248,7 @@ def test_bare_list_reads():
     assert len(only) == 21 and {a.type for a in only} == {"box"}
 
 
+@requires_real_files
 def test_subtitle_bare_list_reads():
     raw = _load(DATALOOP_FIXTURES / "dtlpy-converters-examples/vtt/conversation.json")
     collection = AnnotationCollection.from_json(raw)
@@ -242,6 +256,7 @@ def test_subtitle_bare_list_reads():
     assert [a.start_time for a in collection] == [float(a["metadata"]["system"]["startTime"]) for a in raw]
 
 
+@requires_real_files
 def test_cat_binary_mask_decodes():
     collection = AnnotationCollection.from_json_file(CAT)
     assert (collection.width, collection.height) == (481, 480)
@@ -267,6 +282,7 @@ def _frame_states(annotation_json: dict) -> list[int]:
     return [system.get("frame", 0)] + [s["frame"] for s in system.get("snapshots_") or []]
 
 
+@requires_real_files
 def test_video_2021_tracks_have_every_frame():
     raw = _load(VIDEO_2021)
     collection = AnnotationCollection.from_json_file(VIDEO_2021)
@@ -285,6 +301,7 @@ def test_video_2021_tracks_have_every_frame():
             assert state.fixed is snapshot["fixed"] and state.object_visible is snapshot["objectVisible"]
 
 
+@requires_real_files
 def test_video_2019_legacy_tracks_have_their_frame_counts():
     raw = _load(VIDEO_2019)
     collection = AnnotationCollection.from_json_file(VIDEO_2019)
@@ -351,6 +368,7 @@ def test_video_edge_shapes_round_trip():
     assert _same(collection.to_json(), item)
 
 
+@requires_real_files
 def test_edit_changes_only_what_was_edited():
     original = _load(CAT)
     collection = AnnotationCollection.from_json(copy.deepcopy(original))
@@ -363,6 +381,7 @@ def test_edit_changes_only_what_was_edited():
     assert _same(written, expected)
 
 
+@requires_real_files
 def test_moving_a_box_writes_canonical_coordinates():
     path = DATALOOP_FIXTURES / "dtlpy-converters-examples/voc/dataloop/json/2007_000027.json"
     original = _load(path)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from realfiles import real_file, requires_real_files
 
 from dlconvert import Annotation, AnnotationCollection, Box, Point, Polygon, Subtitle
 
-FIXTURES = Path(__file__).parent / "fixtures" / "dataloop"
+FIXTURES = real_file("dataloop")
 VIDEO_2021 = FIXTURES / "dtlpy-converters-examples/yolo/dataloop/json/2021_04_23_10_39_21_Cache_Trim_Cropped.json"
 VIDEO_2019 = FIXTURES / "dtlpy-tests-2019/video_annotations.json"
 SAMPLE_VIDEO = Path(__file__).parent.parent / "dlconvert/samples/json/video/traffic.json"
@@ -143,6 +144,7 @@ def test_sample_video_labels_and_attributes_follow_snapshots():
 
 
 # -- real exports -----------------------------------------------------------------------------------
+@requires_real_files
 def test_real_video_2021_every_frame_stored():
     raw = _load(VIDEO_2021)
     collection = AnnotationCollection.from_json_file(VIDEO_2021)
@@ -154,6 +156,7 @@ def test_real_video_2021_every_frame_stored():
     assert len(collection.get_frame(51)) == 0 and len(collection.get_frame(-1)) == 0
 
 
+@requires_real_files
 def test_real_video_2021_without_some_snapshots_holds():
     raw = _load(VIDEO_2021)
     for annotation in raw["annotations"]:
@@ -169,6 +172,7 @@ def test_real_video_2021_without_some_snapshots_holds():
         assert not held.fixed
 
 
+@requires_real_files
 def test_real_video_2019_legacy_holds_between_keyframes():
     raw = _load(VIDEO_2019)
     collection = AnnotationCollection.from_json_file(VIDEO_2019)
@@ -189,6 +193,7 @@ def test_real_video_2019_legacy_holds_between_keyframes():
     assert len(collection.get_frame(287)) == 15 and len(collection.get_frame(288)) == 16
 
 
+@requires_real_files
 def test_hidden_state_is_not_there():
     raw = _load(VIDEO_2021)
     system = raw["annotations"][0]["metadata"]["system"]
@@ -347,6 +352,7 @@ def test_a_polygon_track_round_trips():
     assert read.get_frame(4) is None  # the track ends at its last state
 
 
+@requires_real_files
 def test_edited_real_track_round_trips():
     raw = _load(VIDEO_2021)
     collection = AnnotationCollection.from_json(copy.deepcopy(raw))

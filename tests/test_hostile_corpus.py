@@ -30,6 +30,7 @@ import pytest
 from hostile import KNOWN_BUGS, REGRESSIONS, WorkerPool, corpus, known_bug, op_of, select_cases
 from hostile.check import Layout, _Checker, _shown, check_cli_output, prepare
 from hostile.tree import snapshot
+from realfiles import requires_real_files
 
 MASTER = 0
 SIZE = int(os.environ.get("HOSTILE_CASES", "1000"))
@@ -59,6 +60,7 @@ def test_case(case, results):
         + f"\nreplay: .venv/bin/python tools/fuzz.py --replay {case.id}")
 
 
+@requires_real_files
 def test_the_corpus_covers_every_format_with_enough_cases():
     counts = Counter(case.fmt for case in CASES)
     assert len(CASES) >= 300
@@ -72,6 +74,7 @@ def test_the_corpus_is_the_same_for_the_same_seed():
     assert all(a.tree == b.tree and a.to == b.to for a, b in zip(again[:200], ALL_CASES[:200], strict=True))
 
 
+@requires_real_files
 def test_every_regression_is_still_generated_and_selected():
     notes = {case.id: case.note for case in ALL_CASES}
     selected = {case.id for case in CASES}
@@ -82,6 +85,7 @@ def test_every_regression_is_still_generated_and_selected():
     assert not dropped
 
 
+@requires_real_files
 def test_every_mutation_the_issue_lists_is_in_the_selection():
     ops = {op_of(case) for case in CASES}
     wanted = {

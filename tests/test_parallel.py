@@ -11,12 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from realfiles import requires_real_files
 
 from dlconvert import Converter, ConvertOptions, LabelMap, parallel
 from dlconvert.errors import DlconvertError
 from dlconvert.render.batch import render_source
 
-COCO_FILES = ["coco/icevision/annotations.json", "coco/dtlpy-converters/annotations.json",
+COCO_FILES = ["coco/icevision/annotations.json", "dataloop/dtlpy-converters-examples/coco/coco/annotations.json",
               "coco/icevision/keypoints_annotations.json",
               "coco/mmdetection/coco_dummy/annotations/instances_val2017.json"]
 DATALOOP_FOLDERS = ["dataloop/dtlpy-documentation/FruitImage", "dataloop/dtlpy-documentation/SheepFace"]
@@ -58,6 +59,7 @@ def _sources(fixtures_dir: Path, sample_dir: Path) -> list[tuple[Path, str]]:
     return [*coco, *((fixtures_dir / f, "dataloop") for f in DATALOOP_FOLDERS), (sample_dir, "dataloop")]
 
 
+@requires_real_files
 @pytest.mark.parametrize("target, options", TARGETS, ids=[f"{t}-{o.get('yolo_task', '')}" for t, o in TARGETS])
 def test_two_workers_write_the_same_bytes_and_report_as_one(target, options, fixtures_dir, sample_dir, tmp_path):
     for n, (src, source) in enumerate(_sources(fixtures_dir, sample_dir)):
@@ -68,6 +70,7 @@ def test_two_workers_write_the_same_bytes_and_report_as_one(target, options, fix
         assert not two.unbalanced()
 
 
+@requires_real_files
 def test_the_shards_really_run_in_other_processes(fixtures_dir, tmp_path, monkeypatch):
     """The parallel path is taken (not silently the sequential one): a pool is made and each shard is a task."""
     made, calls = [], []
@@ -88,6 +91,7 @@ def test_the_shards_really_run_in_other_processes(fixtures_dir, tmp_path, monkey
     assert made == [2] and calls and calls[0] > 2
 
 
+@requires_real_files
 def test_a_label_missing_from_the_label_map_falls_back_to_one_pass(fixtures_dir, tmp_path):
     """YOLO class numbers follow the order labels are met: a shard cannot decide them, one pass does."""
     src = fixtures_dir / COCO_FILES[0]
@@ -125,6 +129,7 @@ def test_a_bad_record_in_a_worker_stops_the_run_with_its_place_and_leaves_no_out
     assert not dst.exists() and not list(tmp_path.glob(".out.*"))
 
 
+@requires_real_files
 def test_hooks_that_cannot_travel_run_in_this_process(fixtures_dir, tmp_path):
     """A lambda cannot be pickled for a process pool: the conversion still runs, in one process."""
     src = fixtures_dir / COCO_FILES[0]
@@ -135,6 +140,7 @@ def test_hooks_that_cannot_travel_run_in_this_process(fixtures_dir, tmp_path):
     assert two.skipped and _report_facts(two) == _report_facts(one)
 
 
+@requires_real_files
 @pytest.mark.parametrize("view", ["mask", "instance", "object_id"])
 def test_rendering_in_shards_writes_the_same_pictures(view, fixtures_dir, tmp_path):
     src = fixtures_dir / COCO_FILES[1]
@@ -164,6 +170,7 @@ def dask_client():
         yield client
 
 
+@requires_real_files
 @pytest.mark.parametrize("target, options", [("coco", {}), ("yolo", {"yolo_task": "segment"}), ("voc", {})])
 def test_a_dask_cluster_writes_the_same_bytes_as_one_process_and_as_a_pool(target, options, dask_client, fixtures_dir,
                                                                              tmp_path):
@@ -180,6 +187,7 @@ def test_a_dask_cluster_writes_the_same_bytes_as_one_process_and_as_a_pool(targe
     assert len(set(ran_on.values())) == 2  # two worker processes, not threads of this one
 
 
+@requires_real_files
 def test_cli_scheduler_option_runs_on_the_cluster(dask_client, cli_runner, fixtures_dir, tmp_path):
     from dlconvert.cli import main
 
@@ -193,6 +201,7 @@ def test_cli_scheduler_option_runs_on_the_cluster(dask_client, cli_runner, fixtu
     _same_tree(tmp_path / "local", tmp_path / "remote")
 
 
+@requires_real_files
 def test_cli_unreachable_scheduler_is_one_line(cli_runner, fixtures_dir, tmp_path, monkeypatch):
     pytest.importorskip("distributed")
     from dlconvert.cli import main

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 from pycocotools import mask as coco_mask
+from realfiles import real_file, requires_real_files
 from strategies import star_rings
 
 from dlconvert import (
@@ -62,7 +63,7 @@ from dlconvert.report import ConversionReport
 
 VIEWS = ("mask", "instance", "object_id", "img_mask")
 ID_VIEWS = ("instance", "object_id")
-RENDER_FIXTURES = Path(__file__).parent / "fixtures" / "render"
+RENDER_FIXTURES = real_file("dataloop/dtlpy-tests-2019")
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -545,8 +546,9 @@ def test_semantic_picture_reads_back_by_colour():
         assert np.array_equal(definition.geo, expected) and expected.any()
 
 
+@requires_real_files
 def test_sdk_rendered_instance_png_loads_into_segmentations():
-    """dtlpy's own INSTANCE rendering (tests/assets/instance_should_be.png, see PROVENANCE_render.md)."""
+    """dtlpy's own INSTANCE rendering (dataloop/dtlpy-tests-2019/instance_should_be.png in the real-file corpus)."""
     picture = np.asarray(Image.open(RENDER_FIXTURES / "instance_should_be.png"))
     assert picture.shape == (768, 1536) and picture.dtype == np.uint8
     values = sorted(set(np.unique(picture).tolist()) - {0})

@@ -31,6 +31,7 @@ from hypothesis.extra import numpy as hnp
 from lxml import etree
 from PIL import Image
 from pycocotools import mask as mask_utils
+from realfiles import real_file, requires_real_files
 
 from dlconvert import AnnotationCollection, Box, Polygon, Segmentation
 from dlconvert.converter import Converter
@@ -41,8 +42,8 @@ from dlconvert.formats.dataloop import read_dataloop, write_dataloop
 from dlconvert.labels import LabelInfo, LabelMap
 from dlconvert.report import ConversionReport
 
-FIXTURES = Path(__file__).parent / "fixtures" / "voc"
-DTLPY = FIXTURES / "dtlpy-converters-examples" / "voc"
+FIXTURES = real_file("voc")
+DTLPY = real_file("dataloop/dtlpy-converters-examples/voc")
 DLCONVERT = Path(sys.executable).parent / "dlconvert"
 
 #: The VOC2012 devkit's classes; the index is the SegmentationClass pixel value (255 is void).
@@ -157,6 +158,7 @@ def boxes_of(collection: AnnotationCollection) -> list[Box]:
 
 
 # ==== 1. real VOC folders: VOC → Dataloop → VOC ============================================================
+@requires_real_files
 @pytest.mark.parametrize(("name", "src", "xml_root"), REAL_FOLDERS, ids=[f[0] for f in REAL_FOLDERS])
 def test_real_voc_round_trips_through_dataloop(tmp_path, name, src, xml_root):
     inputs = sorted(p for p in xml_root.rglob("*.xml"))
@@ -191,6 +193,7 @@ def test_real_voc_round_trips_through_dataloop(tmp_path, name, src, xml_root):
     assert sorted(s for s in listed if s) == sorted(stems)
 
 
+@requires_real_files
 @pytest.mark.parametrize("name", ["icevision-voc", "datumaro-voc1"])
 def test_real_object_masks_survive_the_round_trip(tmp_path, name):
     _, src, _ = next(f for f in REAL_FOLDERS if f[0] == name)
@@ -204,6 +207,7 @@ def test_real_object_masks_survive_the_round_trip(tmp_path, name):
         assert parse(out / "Annotations" / f"{png.stem}.xml").findtext("segmented") == "1"
 
 
+@requires_real_files
 def test_mmdetection_filename_that_names_another_image_is_kept(tmp_path):
     _, src, _ = next(f for f in REAL_FOLDERS if f[0] == "mmdetection")
     items = voc_read(src)
@@ -223,6 +227,7 @@ def _json_boxes(path: Path) -> list[tuple]:
     return sorted(out)
 
 
+@requires_real_files
 def test_dtlpy_pair_json_boxes_are_the_raw_voc_numbers():
     """The SDK's VOC import copies xmin/ymin/xmax/ymax as they are (no -1): JSON left = xmin.
 
@@ -262,6 +267,7 @@ def test_dtlpy_pair_attributes_match_the_sdk_v1_attributes():
         assert sorted(got) == expected
 
 
+@requires_real_files
 def test_dtlpy_dataloop_json_written_with_origin0_reproduces_the_xml_numbers(tmp_path):
     report = Converter(options=ConvertOptions(voc_origin=0)).run(DTLPY / "dataloop" / "json", "dataloop",
                                                                   tmp_path / "voc", "voc")
@@ -475,6 +481,7 @@ def test_disjoint_masks_round_trip_pixel_for_pixel(labels, names):
         assert (box.left, box.top, box.right, box.bottom) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
 
 
+@requires_real_files
 def test_real_segmentation_class_pngs_read_as_one_segmentation_per_class(tmp_path):
     # The dtlpy-converters layout names its folders annotations/ and segmentation_class/: lay the
     # copies out as VOC does (Annotations/, SegmentationClass/).
@@ -505,6 +512,7 @@ def test_real_segmentation_class_pngs_read_as_one_segmentation_per_class(tmp_pat
     assert {1, 15, 20} <= seen  # aeroplane, person, tvmonitor are among them
 
 
+@requires_real_files
 def test_real_object_png_gives_each_object_its_mask():
     items = {c.filename: c for c in voc_read(FIXTURES / "icevision" / "voc")}
     collection = items["/2007_000063.jpg"]
@@ -582,9 +590,10 @@ def test_polygon_and_mask_sharing_an_object_id_are_each_counted_once(tmp_path):
 
 
 # ==== 5. COCO → VOC, checked against the COCO numbers ==============================================================
-COCO = FIXTURES / "coco"
+COCO = real_file("coco")
 
 
+@requires_real_files
 @pytest.mark.parametrize("origin", [1, 0])
 @pytest.mark.parametrize("source", ["mmdetection/coco_sample.json",
                                     "datumaro/roboflow_coco/train/_annotations.coco.json"])
@@ -608,6 +617,7 @@ def test_coco_boxes_land_where_the_bbox_says(tmp_path, source, origin):
             assert obj["box_text"] == [fmt(x + shift), fmt(y + shift), fmt(x + w), fmt(y + h)]
 
 
+@requires_real_files
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept:DeprecationWarning")  # pycocotools
 def test_coco_objects_keep_their_declared_bbox(tmp_path):
     """Real COCO val2017 records (coco_dummy): an unchanged COCO object's VOC box is the COCO file's own
@@ -818,6 +828,7 @@ def test_two_items_on_one_xml_are_refused_not_overwritten(tmp_path):
     assert not (tmp_path / "voc").exists()
 
 
+@requires_real_files
 def test_size_comes_from_the_image_when_the_xml_has_none(tmp_path):
     (tmp_path / "Annotations").mkdir()
     (tmp_path / "JPEGImages").mkdir()
@@ -834,9 +845,10 @@ def test_size_comes_from_the_image_when_the_xml_has_none(tmp_path):
         "width": str(width), "height": str(height), "depth": "3"}
 
 
+@requires_real_files
 def test_without_masks_shapes_are_written_as_their_boxes_and_listed(fixtures_dir, tmp_path):
     """``voc_masks=False``: the same XML objects as with masks, no PNGs, every shape listed as approximated."""
-    src = fixtures_dir / "coco" / "dtlpy-converters" / "annotations.json"
+    src = fixtures_dir / "dataloop/dtlpy-converters-examples/coco/coco/annotations.json"
     with_masks = Converter().run(src, "coco", tmp_path / "with", "voc")
     without = Converter(options=ConvertOptions(voc_masks=False)).run(src, "coco", tmp_path / "without", "voc")
     assert not list((tmp_path / "without").glob("Segmentation*"))

@@ -1,7 +1,7 @@
 """WebVTT: real files round-trip through the Dataloop model, output is spec-valid, hostile input fails well.
 
 Fixtures are real files from webvtt-py, the W3C web-platform-tests, mozilla/vtt.js, a Swift parser,
-1c7/vtt-test-file and dtlpy-converters (``tests/fixtures/vtt``, see ``PROVENANCE_vtt.md``). Cues
+1c7/vtt-test-file and dtlpy-converters (``vtt/`` of the real-file corpus, ``../shared/fixtures/PROVENANCE.md``). Cues
 are compared twice: through webvtt-py (whichever version is installed: 0.4.3 as dtlpy pins it, or
 0.5/0.6), and through dlconvert's own block reader for what webvtt-py does not keep (identifiers
 in 0.4.3, cue settings, NOTE/STYLE/REGION blocks).
@@ -24,6 +24,7 @@ import pytest
 import webvtt
 from hypothesis import given
 from hypothesis import strategies as st
+from realfiles import real_file, requires_real_files
 
 from dlconvert import AnnotationCollection, Box, FormatError, OutputError, Subtitle
 from dlconvert.converter import Converter
@@ -32,7 +33,7 @@ from dlconvert.formats import get_format, vtt
 from dlconvert.formats.dataloop import read_dataloop, write_dataloop
 from dlconvert.report import ConversionReport
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = real_file(".")
 VTT_DIR = FIXTURES / "vtt"
 CONVERSATION_JSON = FIXTURES / "dataloop" / "dtlpy-converters-examples" / "vtt" / "conversation.json"
 LIBRARY_VERSION = str(getattr(webvtt, "__version__", "unknown"))
@@ -137,6 +138,7 @@ def test_the_format_is_registered():
 
 
 # ==== real files: VTT → Dataloop → VTT =================================================================
+@requires_real_files
 @pytest.mark.parametrize("name", ROUND_TRIP)
 def test_real_file_round_trip_keeps_every_cue_identifier_setting_and_note(name: str, tmp_path: Path):
     src = VTT_DIR / name
@@ -160,6 +162,7 @@ def test_real_file_round_trip_keeps_every_cue_identifier_setting_and_note(name: 
     assert len(timing_lines) == count and all(TIMING_LINE.fullmatch(line) for line in timing_lines)
 
 
+@requires_real_files
 @pytest.mark.parametrize("name", ROUND_TRIP)
 def test_real_file_round_trip_reads_the_same_in_webvtt_py(name: str, tmp_path: Path):
     src = VTT_DIR / name
@@ -222,6 +225,7 @@ def _without_regions(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+@requires_real_files
 def test_round_trip_is_byte_stable(tmp_path: Path):
     src = VTT_DIR / "webvtt-py" / "netflix_chicas_del_cable.vtt"
     first, _, _ = _round_trip(src, tmp_path / "1")
@@ -229,6 +233,7 @@ def test_round_trip_is_byte_stable(tmp_path: Path):
     assert second.read_bytes() == first.read_bytes()
 
 
+@requires_real_files
 def test_netflix_identifiers_settings_and_notes(tmp_path: Path):
     src = VTT_DIR / "webvtt-py" / "netflix_chicas_del_cable.vtt"
     _convert(src, "vtt", tmp_path / "dl", "dataloop")
@@ -254,6 +259,7 @@ def test_netflix_identifiers_settings_and_notes(tmp_path: Path):
             "[Alba] <i>En 1928,</i>\n\n2\n") in text
 
 
+@requires_real_files
 def test_comments_are_kept_where_they_were(tmp_path: Path):
     src = VTT_DIR / "webvtt-py" / "comments.vtt"
     _convert(src, "vtt", tmp_path / "dl", "dataloop")
@@ -270,6 +276,7 @@ def test_comments_are_kept_where_they_were(tmp_path: Path):
     assert collection[1].metadata["user"]["vtt"]["notes_before"] == ["NOTE check next cue"]
 
 
+@requires_real_files
 def test_times_without_hours_and_beyond_99_hours(tmp_path: Path):
     out, _, _ = _round_trip(VTT_DIR / "webvtt-py" / "cue_tags.vtt", tmp_path / "a")
     assert out.read_text(encoding="utf-8").split("\n")[2] == "00:00:16.500 --> 00:00:18.500"
@@ -281,6 +288,7 @@ def test_times_without_hours_and_beyond_99_hours(tmp_path: Path):
     assert collection[0].metadata["system"]["startTime"] == 3_919_320.5
 
 
+@requires_real_files
 def test_bom_is_accepted(tmp_path: Path):
     src = VTT_DIR / "webvtt-py" / "captions_with_bom.vtt"
     assert src.read_bytes().startswith(b"\xef\xbb\xbf")
@@ -310,6 +318,7 @@ def test_cues_match_vtt_js_expectations_after_a_round_trip(name: str, tmp_path: 
         (c["id"], round(c["startTime"] * 1000), round(c["endTime"] * 1000), c["text"]) for c in expected]
 
 
+@requires_real_files
 def test_vtt_js_arrows_reports_its_bad_block(tmp_path: Path):
     report = _convert(VTT_DIR / "vtt.js" / "integration" / "arrows.vtt", "vtt", tmp_path / "dl", "dataloop",
                       on_error="skip")
@@ -318,6 +327,7 @@ def test_vtt_js_arrows_reports_its_bad_block(tmp_path: Path):
 
 
 # ==== Dataloop → VTT =============================================================================
+@requires_real_files
 def test_dtlpy_converters_conversation_matches_the_real_vtt_cue_for_cue(tmp_path: Path):
     """Their Dataloop JSON (a bare annotation list, newest first) against their VTT.
 
@@ -339,6 +349,7 @@ def test_dtlpy_converters_conversation_matches_the_real_vtt_cue_for_cue(tmp_path
     assert text.split("\n")[:4] == ["WEBVTT", "", "65ef0b8c44c50c5eff530cd8", "00:00:00.500 --> 00:00:02.000"]
 
 
+@requires_real_files
 def test_dtlpy_converters_conversation_vtt_reads_as_their_json(tmp_path: Path):
     _convert(VTT_DIR / "dtlpy-converters" / "conversation.vtt", "vtt", tmp_path / "dl", "dataloop",
              extras={"vtt_default_label": "No Speaker"})
@@ -516,7 +527,7 @@ def test_from_vtt_file_with_an_item_and_an_error_list(tmp_path: Path):
 
 # ==== hostile input ==============================================================================
 HOSTILE = [
-    # (case, file under tests/fixtures/vtt or bytes, line named, words in the message)
+    # (case, file under the corpus's vtt/ or bytes, line named, words in the message)
     ("missing-header", "webvtt-py/invalid.vtt", 1, "missing the WEBVTT header"),
     ("garbage", "vtt.js/file-layout/garbage-signature.vtt", 1, "missing the WEBVTT header"),
     ("tab-before-header", "vtt.js/file-layout/bom-tab-webvtt.vtt", 1, "missing the WEBVTT header"),
@@ -545,6 +556,7 @@ def _hostile_file(source, tmp_path: Path) -> Path:
     return VTT_DIR / source
 
 
+@requires_real_files
 @pytest.mark.parametrize(("case", "source", "line", "words"), HOSTILE, ids=[c[0] for c in HOSTILE])
 def test_hostile_input_raises_naming_the_file_and_line(case, source, line, words, tmp_path: Path):
     src = _hostile_file(source, tmp_path)
@@ -557,6 +569,7 @@ def test_hostile_input_raises_naming_the_file_and_line(case, source, line, words
     assert not (tmp_path / "out").exists()  # nothing half-written
 
 
+@requires_real_files
 def test_skip_reports_a_bad_cue_and_reads_the_rest(tmp_path: Path):
     report = _convert(VTT_DIR / "webvtt-py" / "invalid_timeframe.vtt", "vtt", tmp_path / "dl", "dataloop",
                       on_error="skip")
@@ -570,6 +583,7 @@ def test_skip_reports_a_bad_cue_and_reads_the_rest(tmp_path: Path):
     assert "Caption text #2" not in [a.annotation_definition.text for a in collection]
 
 
+@requires_real_files
 def test_skip_lists_a_file_that_is_not_webvtt_and_goes_on(tmp_path: Path):
     folder = tmp_path / "in"
     folder.mkdir()
@@ -582,6 +596,7 @@ def test_skip_lists_a_file_that_is_not_webvtt_and_goes_on(tmp_path: Path):
     assert report.items_in == 1 and report.annotations_out["subtitle"] == 16
 
 
+@requires_real_files
 def test_cli_prints_one_line_and_exits_1(tmp_path: Path):
     src = VTT_DIR / "webvtt-py" / "invalid_timeframe.vtt"
     result = _cli("convert", str(src), str(tmp_path / "out"), "--from", "vtt", "--to", "dataloop")

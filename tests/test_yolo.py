@@ -25,6 +25,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from realfiles import real_file, requires_real_files
 
 from dlconvert import (
     AnnotationCollection,
@@ -48,12 +49,12 @@ from dlconvert.formats.dataloop import read_dataloop, write_dataloop
 from dlconvert.formats.yolo import merge_rings
 from dlconvert.labels import LabelInfo, LabelMap, PoseTemplate, stable_color
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = real_file(".")
 YOLO_DIR = FIXTURES / "yolo"
 CVAT = YOLO_DIR / "cvat-datumaro"
 DAGSHUB = YOLO_DIR / "dagshub" / "res"
 SHOES = YOLO_DIR / "roboflow-shoe-sole-seg"
-DTLPY_YOLO = YOLO_DIR / "dtlpy-converters-examples" / "yolo"
+DTLPY_YOLO = FIXTURES / "dataloop" / "dtlpy-converters-examples" / "yolo"
 DTLPY_JSON = FIXTURES / "dataloop" / "dtlpy-converters-examples" / "yolo" / "dataloop" / "json"
 HALF_UNIT = 0.5e-6 + 1e-12
 
@@ -64,6 +65,9 @@ SHOE_TRAIN_EMPTY = "img_-_20260112_111632_763_jpg.rf.a30abcaea0f2420749a34b827bf
 SHOE_TRAIN = "taban_65_png.rf.052c2111a2629b6a32cc129eb271cfcf"
 SHOE_VALID = "taban_58_png.rf.328141ce0c741ec55edc23f8896206fd"
 SHOE_TEST = "taban_34_png.rf.2a3164f86ee04f8ff14c65fee20c6480"
+#: Every label file of the Roboflow export and where dlconvert writes it (Roboflow's valid/ is Ultralytics' val).
+SHOE_PAIRS = [(f"{split}/labels/{p.name}", f"labels/{'val' if split == 'valid' else split}/{p.name}")
+              for split in ("train", "valid", "test") for p in sorted((SHOES / split / "labels").glob("*.txt"))]
 
 
 # ==== helpers ======================================================================================
@@ -184,15 +188,12 @@ REAL_DATASETS = {
                         [("train/labels/train_001.txt", "labels/train/train_001.txt"),
                          ("train/labels/train_002.txt", "labels/train/train_002.txt"),
                          ("val/labels/val_001.txt", "labels/val/val_001.txt")], ["label_0", "label_1"], {"box": 4}),
-    "roboflow-shoe-sole-segment": (SHOES, [
-        (f"train/labels/{SHOE_TRAIN_EMPTY}.txt", f"labels/train/{SHOE_TRAIN_EMPTY}.txt"),
-        (f"train/labels/{SHOE_TRAIN}.txt", f"labels/train/{SHOE_TRAIN}.txt"),
-        (f"valid/labels/{SHOE_VALID}.txt", f"labels/val/{SHOE_VALID}.txt"),
-        (f"test/labels/{SHOE_TEST}.txt", f"labels/test/{SHOE_TEST}.txt"),
-    ], ["shoes"], {"segment": 13}),
+    "roboflow-shoe-sole-segment": (SHOES, SHOE_PAIRS, ["shoes"],
+                                   {"segment": sum(len(parse_lines(SHOES / s)) for s, _ in SHOE_PAIRS)}),
 }
 
 
+@requires_real_files
 @pytest.mark.parametrize("case", sorted(REAL_DATASETS))
 def test_real_dataset_round_trips_line_for_line(case, tmp_path):
     src, pairs, names, counts = REAL_DATASETS[case]
@@ -220,6 +221,7 @@ def test_real_dataset_round_trips_line_for_line(case, tmp_path):
     assert all(config[split] == f"images/{split}" for split in {t.split("/")[1] for _, t in pairs})
 
 
+@requires_real_files
 def test_obb_fixture_corner_outside_the_image_is_read_then_clipped(tmp_path):
     # CVAT wrote one corner at -0.009808: inside Ultralytics' own 1 % tolerance, so it is read as is.
     _, back, out = yolo_round_trip(CVAT / "yolov8_oriented_boxes", tmp_path)
@@ -233,6 +235,7 @@ def test_obb_fixture_corner_outside_the_image_is_read_then_clipped(tmp_path):
     assert data_yaml(out).get("kpt_shape") is None
 
 
+@requires_real_files
 def test_obb_corners_are_a_rectangle_in_pixels(tmp_path):
     Converter().run(CVAT / "yolov8_oriented_boxes", "yolo", tmp_path / "dl", "dataloop")
     for collection in read_dataloop(tmp_path / "dl"):
@@ -249,6 +252,7 @@ def test_obb_corners_are_a_rectangle_in_pixels(tmp_path):
     ("labels_pose_3dim", "pose_3dim.yaml", {"box": 2, "pose": 2, "point": 8}),  # v = 0 with x, y: kept
     ("empty", "bbox_and_segmentation.yaml", {}),
 ])
+@requires_real_files
 def test_dagshub_fixtures_round_trip(labels_folder, yaml_name, counts, tmp_path):
     root = assemble_dagshub(labels_folder, yaml_name, tmp_path)
     forward, back, out = yolo_round_trip(root, tmp_path / "work")
@@ -260,6 +264,7 @@ def test_dagshub_fixtures_round_trip(labels_folder, yaml_name, counts, tmp_path)
     assert data_yaml(out)["names"] == {0: "dog", 1: "cat"}
 
 
+@requires_real_files
 def test_dagshub_pose_keypoints_keep_visibility_and_unlabelled_coordinates(tmp_path):
     # "0.2 0.2 0": a keypoint marked not labelled that still has coordinates keeps them.
     root = assemble_dagshub("labels_pose_3dim", "pose_3dim.yaml", tmp_path)
@@ -275,6 +280,7 @@ def test_dagshub_pose_keypoints_keep_visibility_and_unlabelled_coordinates(tmp_p
     assert box.annotation_definition.bounds() == pytest.approx((0, 0, 320, 240))
 
 
+@requires_real_files
 def test_dagshub_square_polygons_beside_a_triangle_stay_polygons(tmp_path):
     root = assemble_dagshub("labels_segmentation", "bbox_and_segmentation.yaml", tmp_path)
     Converter().run(root, "yolo", tmp_path / "dl", "dataloop")
@@ -283,21 +289,24 @@ def test_dagshub_square_polygons_beside_a_triangle_stay_polygons(tmp_path):
     assert collection[0].annotation_definition.parts[0].tolist() == [[0, 0], [320, 0], [320, 240], [0, 240]]
 
 
+@requires_real_files
 def test_shoe_sole_export_reads_every_image_with_its_split_and_size(tmp_path):
     forward = Converter().run(SHOES, "yolo", tmp_path / "dl", "dataloop")
     collections = {c.filename: c for c in read_dataloop(tmp_path / "dl")}
     # Three splits: the split folder leads each remote path, so same-named images could not collide.
-    assert sorted(collections) == sorted([f"/train/{SHOE_TRAIN_EMPTY}.jpg", f"/train/{SHOE_TRAIN}.jpg",
-                                          f"/val/{SHOE_VALID}.jpg", f"/test/{SHOE_TEST}.jpg"])
+    assert sorted(collections) == sorted("/" + target[len("labels/"):-len(".txt")] + ".jpg" for _, target in SHOE_PAIRS)
+    assert {f"/train/{SHOE_TRAIN_EMPTY}.jpg", f"/train/{SHOE_TRAIN}.jpg", f"/val/{SHOE_VALID}.jpg",
+            f"/test/{SHOE_TEST}.jpg"} <= set(collections)
     negative = collections[f"/train/{SHOE_TRAIN_EMPTY}.jpg"]
     assert len(negative) == 0 and (negative.width, negative.height) == (640, 480)
     assert negative.to_json()["metadata"]["user"]["yolo"]["split"] == "train"
     polygon = collections[f"/train/{SHOE_TRAIN}.jpg"][0].annotation_definition
     first = [float(v) for v in (SHOES / f"train/labels/{SHOE_TRAIN}.txt").read_text().split()[1:3]]
     assert polygon.parts[0][0].tolist() == pytest.approx([first[0] * 640, first[1] * 480], abs=1e-9)
-    assert forward.items_in == 4
+    assert forward.items_in == len(SHOE_PAIRS)
 
 
+@requires_real_files
 def test_darknet_layout_reads_names_and_list_file(tmp_path):
     Converter().run(YOLO_DIR / "datumaro/yolo_dataset/strict/obj.data", "yolo", tmp_path / "dl", "dataloop")
     (collection,) = read_dataloop(tmp_path / "dl")
@@ -309,6 +318,7 @@ def test_darknet_layout_reads_names_and_list_file(tmp_path):
     assert [label["name"] for label in labels["labels"]] == [f"label_{i}" for i in range(10)]
 
 
+@requires_real_files
 def test_dota_label_txt_is_refused_with_a_clear_message(tmp_path):
     with pytest.raises(FormatError, match="DOTA"):
         Converter().run(YOLO_DIR / "datumaro/roboflow_yolo_obb", "yolo", tmp_path / "dl", "dataloop")
@@ -316,12 +326,14 @@ def test_dota_label_txt_is_refused_with_a_clear_message(tmp_path):
 
 
 # ==== the dtlpy-converters pair: real Dataloop exports and the YOLO files made from them ===============
+@requires_real_files
 def test_dataloop_export_to_yolo_matches_dtlpy_converters_labels(tmp_path):
     names = LabelMap.load(DTLPY_YOLO / "yolo/labels.txt")
     report = Converter(options=ConvertOptions(labels=names, yolo_task="detect")).run(
         DTLPY_JSON, "dataloop", tmp_path / "yolo", "yolo")
     out = tmp_path / "yolo"
-    sources = sorted((DTLPY_YOLO / "yolo/annotations").rglob("*.txt"))
+    # the 13 COCO-derived detection files (cat.txt holds polygons, the video's file 7-column rows)
+    sources = sorted(p for p in (DTLPY_YOLO / "yolo/annotations").rglob("*.txt") if p.stem.isdigit())
     assert len(sources) == 13
     for source in sources:
         relative = source.relative_to(DTLPY_YOLO / "yolo/annotations")
@@ -335,11 +347,16 @@ def test_dataloop_export_to_yolo_matches_dtlpy_converters_labels(tmp_path):
     assert_balanced(report)
 
 
+@requires_real_files
 def test_dtlpy_converters_labels_read_with_images_elsewhere_match_the_export(tmp_path):
-    options = ConvertOptions(images=DTLPY_YOLO / "input")
+    images = tmp_path / "images"
+    images.mkdir()
+    shutil.copy(DTLPY_YOLO / "input/000000000030.jpg", images)
+    options = ConvertOptions(images=images)
     report = Converter(on_error="skip", options=options).run(DTLPY_YOLO / "yolo", "yolo", tmp_path / "dl", "dataloop")
-    # Only one image was copied: the other label files are named as failed, not dropped silently.
-    assert codes(report)[("failed", "yolo.image-not-found")] == 12
+    # Only one image is there: the other label files are named as failed, not dropped silently.
+    label_files = list((DTLPY_YOLO / "yolo/annotations").rglob("*.txt"))
+    assert codes(report)[("failed", "yolo.image-not-found")] == len(label_files) - 1
     (collection,) = read_dataloop(tmp_path / "dl")
     export = AnnotationCollection.from_json_file(DTLPY_JSON / "000000000030.json")
     assert collection.filename == export.filename
@@ -410,8 +427,9 @@ def test_coco_boxes_to_yolo_by_hand(tmp_path):
     assert_balanced(report)
 
 
+@requires_real_files
 def test_mmdetection_coco_sample_to_yolo(tmp_path):
-    path = YOLO_DIR / "coco-source/mmdetection/coco_sample.json"
+    path = FIXTURES / "coco/mmdetection/coco_sample.json"
     coco = json.loads(path.read_text(encoding="utf-8"))
     check_coco_to_yolo(coco, path, tmp_path)
     assert (tmp_path / "yolo/labels/train/fake3.txt").read_text() == ""  # the image without annotations
@@ -947,12 +965,13 @@ def test_task_option_forces_how_lines_are_read(tmp_path):
         Converter(options=ConvertOptions(yolo_task="classify")).run(root, "yolo", tmp_path / "x", "dataloop")
 
 
+@requires_real_files
 def test_yolo_to_yolo_directly(tmp_path):
     report = Converter().run(SHOES, "yolo", tmp_path / "out", "yolo")
     for source, target in REAL_DATASETS["roboflow-shoe-sole-segment"][1]:
         assert_lines_close(parse_lines(tmp_path / "out" / target), parse_lines(SHOES / source))
     assert_balanced(report)
-    assert report.items_out == 4
+    assert report.items_out == len(SHOE_PAIRS)
 
 
 def test_coco_crowd_regions_are_skipped(tmp_path):

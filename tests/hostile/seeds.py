@@ -12,11 +12,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import realfiles
+from realfiles import real_file
+
 from dlconvert.demo import sample_dataset_path
 
 __all__ = ["FIXTURES", "SEEDS", "Seed", "seeds_of"]
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = real_file(".")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ def _all_seeds() -> tuple[Seed, ...]:
     sample = sample_dataset_path()
     add(Seed("sample", "dataloop", _files(sample, "json", "items", "ontology.json", "recipe.json"),
              targets=("dataloop", "coco", "voc", "yolo", "vtt")))
+    if not realfiles.AVAILABLE:  # a fresh clone without ../shared: the bundled sample only
+        return tuple(seeds)
     add(Seed("hamster", "dataloop", _rename(_files(fx / "dataloop/dtlpy-documentation/hamster", "hamster.json"),
                                             "hamster.json", "json/hamster.json"),
              targets=("dataloop", "coco", "voc")))
