@@ -1,0 +1,5 @@
+"""``python -m dlconvert``: the command line."""
+
+from .cli import main
+
+main()

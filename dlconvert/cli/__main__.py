@@ -1,0 +1,5 @@
+"""``python -m dlconvert.cli``: the command line."""
+
+from . import main
+
+main()

@@ -1,0 +1,74 @@
+"""Options and exit codes every ``dlconvert`` command shares: formats, label maps, workers, per-format flags."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import click
+
+from ..formats import AnnotationFormat
+
+EXIT_DATA_ERROR = 1
+EXIT_INTERNAL_ERROR = 3
+
+_FORMAT_NAMES = [f.value for f in AnnotationFormat]
+
+
+def parallel_options(command):
+    """``--workers`` and ``--scheduler``: where the per-item work runs."""
+    command = click.option("--scheduler", metavar="ADDRESS", default=None,
+                           help="Run the per-item work on this Dask scheduler (tcp://host:8786; needs "
+                                "dlconvert[dask]); its workers must see SRC and DST at the same paths.")(command)
+    return click.option("--workers", type=click.IntRange(min=1), default=None,
+                        help="Worker processes (default: all cores; with --scheduler: the cluster's threads).")(command)
+
+
+@contextlib.contextmanager
+def executor_for(scheduler: str | None):
+    """``(executor, threads)`` of the Dask scheduler when one is named, else ``(None, None)``: our own pool."""
+    if scheduler is None:
+        yield None, None
+        return
+    from ..parallel import dask_executor
+
+    with dask_executor(scheduler) as pair:
+        yield pair
+
+
+def format_option(flag: str, dest: str, help_text: str):
+    return click.option(flag, dest, required=True, metavar="FORMAT", help=help_text,
+                        type=click.Choice(_FORMAT_NAMES, case_sensitive=False))
+
+
+def convert_options(images: Path | None, labels: Path | None, **format_options):
+    from ..dataset import ConvertOptions
+    from ..labels import LabelMap
+
+    given = {key: value for key, value in format_options.items() if value is not None}
+    return ConvertOptions(images=images, labels=LabelMap.load(labels) if labels else None, **given)
+
+
+def format_options(command):
+    """The per-format options shared by ``convert`` and ``verify``."""
+    options = [
+        click.option("--task", "yolo_task", type=click.Choice(["detect", "segment", "pose", "obb"]), default=None,
+                     help="YOLO task (default: the richest the data needs)."),
+        click.option("--precision", type=click.IntRange(0, 15), default=None,
+                     help="Decimals of normalised YOLO coordinates (default 6)."),
+        click.option("--split", default=None, help="YOLO split for items that name none (default train)."),
+        click.option("--images-mode", type=click.Choice(["none", "copy", "link"]), default=None,
+                     help="Put the images beside written YOLO labels (default none)."),
+        click.option("--voc-origin", type=click.Choice(["0", "1"]), default=None,
+                     callback=lambda ctx, param, value: None if value is None else int(value),
+                     help="VOC <bndbox> convention: 1 = 1-based inclusive (devkit, default), 0 = 0-based floats."),
+        click.option("--voc-masks/--no-voc-masks", default=None,
+                     help="VOC: write SegmentationClass/Object PNGs for polygons and masks (default on)."),
+        click.option("--rle", type=click.Choice(["auto", "compressed", "uncompressed"]), default=None,
+                     help="COCO mask counts (default auto: the source's form, else compressed)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+

@@ -1,0 +1,65 @@
+"""``dlconvert convert`` and ``verify``: any format to any other, and the round trip that checks it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .._console import print_report, progress_bar
+from ._options import EXIT_DATA_ERROR, convert_options, executor_for, format_option, format_options, parallel_options
+
+
+@click.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
+@format_option("--from", "from_format", "Format of SRC.")
+@format_option("--to", "to_format", "Format to write to DST.")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of the images, when they are not beside the annotations.")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Label map: labelmap.json, a Dataloop ontology JSON, or a names file (one label per line).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the conversion report (JSON) here.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,
+              help="Stop at the first bad file or record, or skip it and list it in the report.")
+@click.option("--overwrite", is_flag=True, help="Replace DST if it is not empty.")
+@parallel_options
+@format_options
+def convert(src: Path, dst: Path, from_format: str, to_format: str, images: Path | None, labels: Path | None,
+            report_path: Path | None, on_error: str, overwrite: bool, workers: int | None, scheduler: str | None,
+            **format_options) -> None:
+    """Convert SRC (in --from) to DST (in --to); every annotation arrives or is reported."""
+    from ..converter import Converter
+
+    with executor_for(scheduler) as (executor, threads):
+        converter = Converter(concurrency=workers or threads, on_error=on_error, executor=executor,
+                              options=convert_options(images, labels, **format_options),
+                              progress=progress_bar("converting"))
+        report = converter.run(src, from_format, dst, to_format, overwrite=overwrite)
+    print_report(report, report_path)
+    if report.failed_files:
+        sys.exit(EXIT_DATA_ERROR)
+
+
+@click.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@format_option("--from", "from_format", "Format of SRC.")
+@format_option("--via", "via_format", "Format to go through and back from.")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--min-iou", type=click.FloatRange(0, 1), default=0.999, show_default=True)
+@format_options
+def verify(src: Path, from_format: str, via_format: str, images: Path | None, labels: Path | None,
+           min_iou: float, **format_options) -> None:
+    """Round-trip SRC through --via and back; exit 1 if anything --via can hold was lost."""
+    from ..verify import verify as run_verify
+
+    result = run_verify(src, from_format, via_format, options=convert_options(images, labels, **format_options),
+                        min_iou=min_iou)
+    click.echo(result.summary())
+    if result.lost:
+        sys.exit(EXIT_DATA_ERROR)
+
+
