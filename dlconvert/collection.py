@@ -29,6 +29,8 @@ class AnnotationCollection:
 
     #: The file the item was read from, when a reader knows it (errors about the item name it).
     origin: str | None = None
+    #: The item's image file, when the reader paired the item with it (YOLO labels ↔ images); not written.
+    image_path: str | None = None
 
     def __init__(
         self,

@@ -21,6 +21,9 @@ class Dataset:
     labels: LabelMap | None = None
     images_root: Path | None = None
     total: int | None = None  # number of items when known up front (for progress bars)
+    #: Folders where the format's own tools would look for an item's image (its filename under each), in
+    #: order; an item whose reader paired it with its image file has ``collection.image_path`` instead.
+    image_roots: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -33,6 +36,7 @@ class SourcePlan:
     context: Any = None
     labels: LabelMap | None = None
     images_root: Path | None = None
+    image_roots: tuple[Path, ...] = ()  # as Dataset.image_roots
 
 
 @dataclass

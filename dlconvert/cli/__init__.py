@@ -56,10 +56,11 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 def _register_commands() -> None:
     from ..platform.commands import download, upload
-    from .convert import convert, verify
+    from .convert import convert
     from .demo import demo
     from .inspect import formats, info, validate
     from .render import render
+    from .verify import verify
 
     for command in (info, validate, convert, verify, render, formats, demo, download, upload):
         main.add_command(command)

@@ -69,6 +69,9 @@ class FormatSpec:
     write_shard: WriteShardFn | None = None  # sharded writing
     finish: FinishFn | None = None
     shardable: Callable[[Dataset, ConvertOptions], bool] | None = None  # None: always, when write_shard is given
+    #: ``ConvertOptions`` fields this format's reader or writer uses; an option set away from its default that
+    #: neither the source's nor the target's format uses is refused (options that do not apply are errors).
+    options: frozenset[str] = frozenset()
 
     @property
     def reads_in_shards(self) -> bool:

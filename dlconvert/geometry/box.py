@@ -124,7 +124,9 @@ class Box(BaseAnnotationDefinition):
         return shapely.Polygon(self.corners())
 
     def problems(self) -> list[str]:
-        if self.width <= 0 or self.height <= 0:
+        if self.width < 0 or self.height < 0:
+            return [f"box is inverted (right < left or bottom < top: width {self.width:g}, height {self.height:g})"]
+        if self.width == 0 or self.height == 0:
             return [f"box has no area (width {self.width:g}, height {self.height:g})"]
         return []
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InvalidAnnotationError, json_pointer
 from .base import BaseAnnotationDefinition, read_xy
 
-__all__ = ["Polygon", "Polyline"]
+__all__ = ["Polygon", "Polyline", "signed_area"]
 
 
 def _as_ring(values: Any) -> np.ndarray:
@@ -40,6 +40,13 @@ def _as_rings(geo: Any) -> list[np.ndarray]:
     if isinstance(geo, Sequence) and geo and np.ndim(geo[0]) == 1:
         return [_as_ring(geo)]  # a plain list of [x, y] pairs
     return [_as_ring(ring) for ring in (geo or [])]
+
+
+def signed_area(ring: np.ndarray) -> float:
+    """The signed area of one (n, 2) ring by the shoelace formula: positive when counter-clockwise in x-right,
+    y-up axes (clockwise on screen). The one shoelace of dlconvert."""
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
 
 
 def _fast_ring(ring: list) -> np.ndarray | None:
@@ -178,6 +185,10 @@ class Polygon(_Rings):
         short = [i for i, r in enumerate(self.parts) if len(r) < 3]
         if short:
             return [f"polygon ring {short[0]} has {len(self.parts[short[0]])} points (needs 3)"]
+        if all(len(np.unique(r, axis=0)) < 3 for r in self.parts):
+            return ["polygon has fewer than 3 distinct points"]
+        if not any(signed_area(r) for r in self.parts):
+            return ["polygon has no area (its points are on one line)"]
         return []
 
     @classmethod
