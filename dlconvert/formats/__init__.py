@@ -72,6 +72,8 @@ class FormatSpec:
     #: ``ConvertOptions`` fields this format's reader or writer uses; an option set away from its default that
     #: neither the source's nor the target's format uses is refused (options that do not apply are errors).
     options: frozenset[str] = frozenset()
+    #: What the reader looks for in a source, for the error when it finds no item ("Annotations/*.xml …").
+    looks_for: str = ""
 
     @property
     def reads_in_shards(self) -> bool:
