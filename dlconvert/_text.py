@@ -1,0 +1,106 @@
+"""Numbers as text for whole arrays at once: the bytes Python's ``format`` would write, without a
+Python call per number.
+
+Bulk writers (a YOLO label line per object, a VOC ``<bndbox>`` per object …) spend most of their
+time turning floats into text one ``format()`` call at a time. Here a whole column is rounded,
+split into digits and laid out as a character matrix with numpy; the few values numpy cannot
+round exactly as ``format`` does (a product that lands within a rounding error of a half, values
+too large for exact int64 arithmetic, non-finite values) are formatted by Python itself, so the
+result is byte-identical to ``format(v + 0.0, f".{decimals}f")`` for every value.
+
+A *token stream* is the text of many numbers in output order, each followed by its separator
+byte (a space, a newline): :func:`join_tokens` packs it into one ``bytes`` and the offsets at which
+each token ends, so a caller can cut the text of each file or line out of one buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fixed_tokens", "int_tokens", "join_tokens", "pad_to"]
+
+_MAX_EXACT = 2.0 ** 52  # a scaled value below this is an exact integer once rounded
+_DIGITS = np.frombuffer(b"0123456789", dtype=np.uint8)
+_POWERS = 10 ** np.arange(1, 19, dtype=np.int64)  # 10 … 10**18
+
+
+def int_tokens(values: np.ndarray) -> np.ndarray:
+    """Integers as a character matrix (one left-aligned row per value, padded with NUL bytes)."""
+    values = np.asarray(values, dtype=np.int64)
+    negative = values < 0
+    magnitude = np.abs(values)
+    return _digits_matrix(negative, magnitude, np.zeros_like(magnitude), 0)
+
+
+def fixed_tokens(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``format(v + 0.0, f".{decimals}f")`` of every value, as a character matrix (NUL-padded rows)."""
+    if not 0 <= decimals <= 15:
+        raise ValueError(f"decimals must be 0…15, not {decimals}")
+    values = np.asarray(values, dtype=np.float64) + 0.0  # -0.0 → 0.0, as the writers ask
+    scale = 10.0 ** decimals
+    magnitude = np.abs(values)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = magnitude * scale
+        rounded = np.rint(scaled)
+        fraction = scaled - np.floor(scaled)
+        # near a half, the product's own rounding error may decide the digit: let Python decide
+        risky = ~np.isfinite(scaled) | (scaled >= _MAX_EXACT) | (np.abs(fraction - 0.5) <= scaled * 2.0 ** -50)
+    rounded[risky] = 0
+    units = rounded.astype(np.int64)
+    power = 10 ** decimals
+    matrix = _digits_matrix(np.signbit(values), units // power, units % power, decimals)
+    if risky.any():
+        matrix = _patch(matrix, values, np.flatnonzero(risky), decimals)
+    return matrix
+
+
+def _digits_matrix(negative: np.ndarray, whole: np.ndarray, fraction: np.ndarray, decimals: int) -> np.ndarray:
+    """Rows of ``[-]whole[.fraction]`` text. The whole part is right-aligned after the sign column with
+    NUL bytes in front of it: NULs are dropped when tokens are joined, so every column is filled at once."""
+    count = whole.shape[0]
+    width_whole = 1 + np.searchsorted(_POWERS, whole, side="right")  # digits: 1 + how many of 10, 100 … ≤ it
+    most = int(width_whole.max()) if count else 1
+    matrix = np.zeros((count, 1 + most + (1 + decimals if decimals else 0)), dtype=np.uint8)
+    matrix[:, 0] = np.where(negative, ord("-"), 0)
+    remaining = whole.copy()
+    for place in range(most):  # least significant first, from the right of the whole block
+        matrix[:, most - place] = np.where(place < width_whole, _DIGITS[remaining % 10], 0)
+        remaining //= 10
+    if decimals:
+        matrix[:, 1 + most] = ord(".")
+        remaining = fraction.copy()
+        for place in range(decimals):
+            matrix[:, 1 + most + decimals - place] = _DIGITS[remaining % 10]
+            remaining //= 10
+    return matrix
+
+
+def _patch(matrix: np.ndarray, values: np.ndarray, rows: np.ndarray, decimals: int) -> np.ndarray:
+    """Put Python's own text for ``rows`` into the matrix (widening it when needed)."""
+    texts = [format(float(values[r]), f".{decimals}f").encode() for r in rows]
+    longest = max(len(t) for t in texts)
+    if longest > matrix.shape[1]:
+        matrix = np.pad(matrix, ((0, 0), (0, longest - matrix.shape[1])))
+    for row, text in zip(rows.tolist(), texts, strict=True):
+        matrix[row] = 0
+        matrix[row, :len(text)] = np.frombuffer(text, dtype=np.uint8)
+    return matrix
+
+
+def join_tokens(tokens: np.ndarray, separators: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """One buffer of every token followed by its separator byte, and each token's end offset in it.
+
+    ``tokens`` is a character matrix (rows NUL-padded, e.g. from :func:`fixed_tokens`, stacked in
+    output order); ``separators`` one byte per token (``b" "``, ``b"\\n"`` as uint8).
+    """
+    tokens = np.asarray(tokens, dtype=np.uint8)
+    matrix = np.concatenate([tokens, np.asarray(separators, dtype=np.uint8)[:, None]], axis=1)
+    keep = matrix != 0
+    ends = np.cumsum(keep.sum(axis=1))
+    return matrix[keep].tobytes(), ends
+
+
+def pad_to(matrices: list[np.ndarray]) -> list[np.ndarray]:
+    """Character matrices widened to a common width, so that they can be stacked."""
+    width = max(m.shape[1] for m in matrices)
+    return [np.pad(m, ((0, 0), (0, width - m.shape[1]))) for m in matrices]
