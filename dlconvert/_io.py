@@ -1,18 +1,21 @@
-"""Safe output: atomic file writes and output paths that cannot leave the output root."""
+"""Safe input and output: bounded reads, atomic file writes, staged output folders, paths that stay inside."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from ._destination import MANIFEST, MANIFEST_KIND, Destination, check_destination, list_tree, manifest_of
 from .errors import OutputError
 
-__all__ = ["atomic_write", "read_input_bytes", "safe_join", "staged_output"]
+__all__ = ["atomic_write", "read_input_bytes", "record_output", "safe_join", "staged_output", "write_manifest"]
 
 _NAME_MAX = 255  # bytes in one file or folder name on the usual file systems
 
@@ -58,33 +61,90 @@ def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
 
 
 @contextmanager
-def staged_output(dst: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
-    """A temporary folder beside ``dst`` to write into; it becomes ``dst`` only if the block succeeds.
+def staged_output(dst: str | os.PathLike[str], *, overwrite: bool,
+                  sources: Iterable[str | os.PathLike[str] | None] = (),
+                  about: dict[str, Any] | None = None) -> Iterator[Path]:
+    """A temporary folder to write into; its content becomes ``dst`` only if the block succeeds.
 
-    A non-empty ``dst`` is refused unless ``overwrite``; on any failure the staging folder is
+    ``dst`` is checked first (:func:`~dlconvert._destination.check_destination`): a non-empty
+    folder is refused unless ``overwrite`` and it holds a previous dlconvert output, and a folder
+    that is, holds or lies inside one of ``sources`` (the paths read) is always refused. On success
+    the output gets its manifest (with ``about``, which the block may fill: what the output is) and
+    replaces exactly the files of the previous output; on any failure the staging folder is
     removed and ``dst`` is left as it was, so no half-written output is ever seen.
+
+    A missing ``dst`` is staged beside it and renamed into place in one step. An existing folder
+    (the working folder, a link's target, a mount point) is kept: the staging folder is made inside
+    it and its entries are moved in (the previous output's aside first), so the folder itself is
+    never replaced and no path outside it is needed.
     """
-    dst = Path(dst)
-    if dst.is_symlink():  # a linked output folder: write where it points, replacing the folder, not the link
-        dst = Path(os.path.realpath(dst))
-    if dst.exists() and not dst.is_dir():
-        raise OutputError("the output exists and is not a folder", path=dst)
-    if dst.is_dir() and any(dst.iterdir()) and not overwrite:
-        raise OutputError("the output folder is not empty; pass --overwrite to replace it", path=dst)
+    target = check_destination(dst, overwrite=overwrite, sources=sources)
     try:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dst.name[:200]}.", suffix=".tmp", dir=dst.parent))
+        if target.exists:
+            staging = Path(tempfile.mkdtemp(prefix=".dlconvert-staging.", suffix=".tmp", dir=target.path))
+        else:
+            target.path.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.path.name[:200]}.", suffix=".tmp",
+                                            dir=target.path.parent))
     except OSError as exc:
         raise OutputError(f"cannot create the output folder: {exc.strerror or exc}", path=dst) from None
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 is for the staging name only
     try:
         yield staging
-        if dst.exists():
-            shutil.rmtree(dst)
-        os.replace(staging, dst)
+        write_manifest(staging, about)
+        if target.exists:
+            _move_in(staging, target)
+        else:
+            try:
+                os.replace(staging, target.path)
+            except OSError as exc:  # the folder appeared meanwhile, and not empty
+                raise OutputError(f"cannot move the output into place: {exc.strerror or exc}", path=dst) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _move_in(staging: Path, target: Destination) -> None:
+    """Move the staged entries into the existing folder, the previous output's aside first; then delete those."""
+    trash = None
+    if target.replaces:
+        trash = Path(tempfile.mkdtemp(prefix=".dlconvert-replaced.", suffix=".tmp", dir=target.path))
+    moves: list[tuple[Path, Path]] = []  # done so far, undone on failure
+    try:
+        for name in target.old_entries if trash is not None else ():
+            moves.append((target.path / name, trash / name))
+            os.rename(*moves[-1])
+        for name in sorted(os.listdir(staging)):
+            if os.path.lexists(target.path / name):  # appeared while we wrote: never replace it
+                raise OutputError(f"{name!r} appeared in the output folder during the conversion; it was left as "
+                                  f"it is and nothing was written", path=target.path)
+            moves.append((staging / name, target.path / name))
+            os.rename(*moves[-1])
+    except BaseException as exc:
+        for origin, moved in reversed(moves):
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(moved, origin)
+        if trash is not None:
+            with contextlib.suppress(OSError):
+                os.rmdir(trash)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(f"cannot move the output into place: {exc.strerror or exc}", path=target.path) from None
+        raise
+    os.rmdir(staging)
+    if trash is not None:
+        _delete_listed(trash, target)
+
+
+def _delete_listed(trash: Path, target: Destination) -> None:
+    """Delete the previous output's listed files and folders; anything else (put there meanwhile) stays."""
+    for relative in target.old_files:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(trash / relative)
+    for relative in sorted(target.old_folders, key=lambda p: p.count("/"), reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something not listed is in it, keep it
+            os.rmdir(trash / relative)
+    with contextlib.suppress(OSError):
+        os.rmdir(trash)
 
 
 def _umask() -> int:
@@ -118,3 +178,32 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write the file: {exc.strerror or exc}", path=path) from None
         raise
+
+
+def write_manifest(folder: Path, about: dict[str, Any] | None = None) -> None:
+    """List every file and folder under ``folder`` in its manifest (``about``: what the output is)."""
+    files, folders = list_tree(folder)
+    files.pop(MANIFEST, None)
+    _save_manifest(folder, about or {}, folders, files)
+
+
+def record_output(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Add a file dlconvert wrote into a finished output folder (a ``--report`` inside it) to its manifest."""
+    folder = Path(os.path.realpath(folder))
+    manifest = manifest_of(folder)
+    if manifest is None:
+        return
+    file = Path(os.path.realpath(path))
+    relative = file.relative_to(folder)
+    files = {**manifest["files"], relative.as_posix(): file.lstat().st_size}
+    folders = {*manifest["folders"], *(p.as_posix() for p in relative.parents if p != Path("."))}
+    about = {k: v for k, v in manifest.items() if k not in ("written_by", "version", "folders", "files")}
+    _save_manifest(folder, about, folders, files)
+
+
+def _save_manifest(folder: Path, about: dict[str, Any], folders: Iterable[str], files: dict[str, int]) -> None:
+    from ._json import dumps
+
+    manifest = {"written_by": MANIFEST_KIND, "version": 1, **about, "folders": sorted(folders),
+                "files": dict(sorted(files.items()))}
+    atomic_write(folder / MANIFEST, dumps(manifest))

@@ -37,7 +37,7 @@ def run_demo(out: Path) -> Iterator[str]:
     from .converter import Converter
 
     for target in ("coco", "yolo", "voc", "vtt"):
-        report = Converter().run(sample, "dataloop", out / target, target, overwrite=True)
+        report = Converter().run(sample, "dataloop", out / target, target)
         report.save(out / f"report_{target}.json")
         yield f"{target}: written to {out / target}"
         yield "  " + report.summary(max_issues=0).replace("\n", "\n  ")
@@ -49,7 +49,7 @@ def run_demo(out: Path) -> Iterator[str]:
     views = ["mask", "instance", "object_id", "img_mask"]
     counts = render_dataset(collections, out / "render", views, images_root=sample / "items", label_map=labels,
                             frame_num=5, with_text=True)
-    yield f"render: {counts['pictures']} pictures in {out / 'render'} ({', '.join(views)}; video at frame 5)"
+    yield f"render: {counts.pictures} pictures in {out / 'render'} ({', '.join(views)}; video at frame 5)"
     sheet = contact_sheet(collections, images_root=sample / "items", label_map=labels, columns=2, frame_num=5)
     atomic_write(out / "render" / "sheet.png", encode_picture(sheet)[0])
     yield f"render: contact sheet {out / 'render' / 'sheet.png'}"

@@ -8,6 +8,8 @@ is told exactly what to fix::
     ├── InvalidAnnotationError (ValueError)   one annotation or item is malformed
     ├── FormatError (ValueError)              a file is not valid in its format (truncated JSON, bad XML …)
     ├── UnknownFormatError (LookupError)      a format name that is not registered
+    ├── OptionError (ValueError)              an option out of range, or one the chosen formats do not use
+    ├── NothingConvertedError (ValueError)    every annotation read was skipped (``on_error="fail"``)
     ├── OutputError (OSError)                 the output folder cannot be written as asked
     └── PlatformError (RuntimeError)          the Dataloop SDK failed or is not installed
 
@@ -22,6 +24,8 @@ __all__ = [
     "DlconvertError",
     "FormatError",
     "InvalidAnnotationError",
+    "NothingConvertedError",
+    "OptionError",
     "OutputError",
     "PlatformError",
     "UnknownFormatError",
@@ -86,6 +90,21 @@ class FormatError(DlconvertError, ValueError):
 
 class UnknownFormatError(DlconvertError, LookupError):
     """A format name that no registered format answers to."""
+
+
+class OptionError(DlconvertError, ValueError):
+    """An option out of range, or one that neither the source's nor the target's format uses."""
+
+
+class NothingConvertedError(DlconvertError, ValueError):
+    """Annotations were read but none could be written (the target holds none of them); nothing was written.
+
+    ``report`` is the conversion's report, listing why each annotation was skipped.
+    """
+
+    def __init__(self, message: str, *, path=None, where=None, report=None) -> None:
+        super().__init__(message, path=path, where=where)
+        self.report = report
 
 
 class OutputError(DlconvertError, OSError):

@@ -72,8 +72,9 @@ def map_shards(units: list, fn: Callable[[T], R], make_task: Callable[[bytes, in
     """``fn(make_task(packed units, index of the first))`` for each shard of ``units``, results in shard order.
 
     Runs on ``executor``, else on a process pool of ``workers`` made for the call. Each shard is
-    packed only when it is sent, so no second copy of the source is held. ``progress`` wraps the
-    results like tqdm (``progress(iterable, total=shards)``).
+    packed only when it is sent, so no second copy of the source is held. ``progress`` is a tqdm-like
+    wrapper (``progress(iterable, total=)``) that counts items: each finished shard advances it by
+    its number of items, so its rate is items per second.
     """
     sizes = shard_sizes(len(units), workers)
 
@@ -85,7 +86,24 @@ def map_shards(units: list, fn: Callable[[T], R], make_task: Callable[[bytes, in
 
     with worker_pool(workers) if executor is None else nullcontext(executor) as pool:
         results = map_in_order(pool, fn, tasks(), window=2 * workers)
-        yield from progress(results, total=len(sizes)) if progress is not None else results
+        yield from results if progress is None else _counting_items(progress, results, sizes)
+
+
+_TICK = object()  # one item of a finished shard, for the progress bar
+
+
+def _counting_items(progress: Callable, results: Iterator[R], sizes: list[int]) -> Iterator[R]:
+    """The shards' results, through a progress bar that counts each shard's items (ticks, then the result)."""
+
+    def ticks() -> Iterator:
+        for size, result in zip(sizes, results, strict=False):
+            for _ in range(size - 1):
+                yield _TICK
+            yield result
+
+    for value in progress(ticks(), total=sum(sizes)):
+        if value is not _TICK:
+            yield value
 
 
 @contextmanager

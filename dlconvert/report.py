@@ -175,21 +175,31 @@ class ConversionReport:
         atomic_write(path, dumps(self.to_json()))
 
     def summary(self, max_issues: int = 20) -> str:
-        """A few lines for people: totals, then the first issues and a count of the rest."""
+        """A few lines for people: totals, the count per reason, then the first issues and a count of the rest.
+
+        Per-reason counts add up to the totals: annotation issues are counted per annotation, and
+        issues about a whole item or file (no annotation) are counted apart, as items.
+        """
         total_in = sum(self.annotations_in.values())
         total_out = sum(self.annotations_out.values())
         total_skipped = sum(self.skipped.values())
-        kinds = Counter(i.kind for i in self.issues)
+        of_annotations = Counter((i.kind, i.code) for i in self.issues if i.annotation_type is not None)
+        of_items = Counter((i.kind, i.code) for i in self.issues if i.annotation_type is None)
+        approximated = sum(n for (kind, _), n in of_annotations.items() if kind == "approximated")
         lines = [
             f"items: {self.items_in} read, {self.items_out} written",
-            f"annotations: {total_in} read, {total_out} written, {total_skipped} skipped, "
-            f"{kinds['approximated']} approximated",
+            f"annotations: {total_in} read, {total_out} written, {total_skipped} skipped, {approximated} approximated",
         ]
-        if kinds["failed"]:
-            lines.append(f"files failed: {kinds['failed']}")
-        codes = Counter((i.kind, i.code) for i in self.issues)
-        for (kind, code), count in sorted(codes.items()):
+        failed = sum(n for (kind, _), n in of_items.items() if kind == "failed")
+        if failed:
+            lines.append(f"files failed: {failed}")
+        for (kind, code), count in sorted(of_annotations.items()):
             lines.append(f"  {count:>6} {kind} {code}")
+        listed = sum(n for (kind, _), n in of_annotations.items() if kind == "skipped")
+        if total_skipped > listed:  # counted by a step that listed only their item (a failed upload)
+            lines.append(f"  {total_skipped - listed:>6} skipped with their item (see the failed items)")
+        for (kind, code), count in sorted(of_items.items()):
+            lines.append(f"  {count:>6} {kind} {code} ({'file or item' if kind == 'failed' else 'items'})")
         for issue in self.issues[:max_issues]:
             lines.append(f"  {issue}")
         if max_issues and len(self.issues) > max_issues:

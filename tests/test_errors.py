@@ -399,11 +399,12 @@ def _lines(text: str) -> list[str]:
 
 
 def test_cli_info_bad_file(cli_runner, bad_export: Path):
+    """``info`` summarises what it could read (stdout) and names the bad record (stderr), exit 1."""
     path = bad_export / "json" / "sub" / "a.json"
     for target in (path, bad_export):
         result = cli_runner.invoke(main, ["info", str(target)])
         assert result.exit_code == 1
-        assert result.stdout == ""
+        assert _lines(result.stdout)[:2] == ["items:        1 (1 annotated)", "annotations:  1"]
         lines = _lines(result.stderr)
         assert len(lines) == 1
         assert lines[0] == f"error: {path}:{BAD_POINTER}: expected a number, got a string"
@@ -414,8 +415,8 @@ def test_cli_validate_bad_file(cli_runner, bad_export: Path):
     path = bad_export / "json" / "sub" / "a.json"
     result = cli_runner.invoke(main, ["validate", str(bad_export)])
     assert result.exit_code == 1
-    assert _lines(result.stdout) == [f"error: {path}:{BAD_POINTER}: expected a number, got a string"]
-    assert _lines(result.stderr) == ["1 files checked: 1 errors, 0 warnings"]
+    assert _lines(result.stdout) == [f"error: {path}:{BAD_POINTER}: expected a number, got a string",
+                                     "1 items checked: 1 errors, 0 warnings"]  # the summary goes to stdout
     assert "Traceback" not in result.output
 
 
@@ -440,11 +441,12 @@ def test_cli_bad_files_one_line(cli_runner, tmp_path: Path, command: str, name: 
     expected = f"error: {path}:{where}" if where else f"error: {path}: "
     assert errors[0].startswith(expected)
     if command == "info":
-        assert _lines(result.stderr) == errors and result.stdout == ""
+        assert _lines(result.stderr) == errors
 
 
-def test_cli_debug_shows_the_traceback(cli_runner, bad_export: Path):
-    result = cli_runner.invoke(main, ["--debug", "info", str(bad_export)])
+def test_cli_debug_shows_the_traceback(cli_runner, bad_export: Path, tmp_path: Path):
+    result = cli_runner.invoke(main, ["--debug", "convert", str(bad_export), str(tmp_path / "out"), "--from",
+                                      "dataloop", "--to", "coco"])
     assert result.exit_code == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "InvalidAnnotationError" in result.stderr
@@ -455,8 +457,8 @@ def test_cli_debug_shows_the_traceback(cli_runner, bad_export: Path):
 def test_cli_validate_sample_is_clean(cli_runner, sample_dir: Path):
     result = cli_runner.invoke(main, ["validate", str(sample_dir)])
     assert result.exit_code == 0, result.output
-    assert result.stdout == ""
-    assert _lines(result.stderr) == ["5 files checked: 0 errors, 0 warnings"]
+    assert _lines(result.stdout) == ["5 items checked: 0 errors, 0 warnings"]
+    assert result.stderr == ""
 
 
 def test_cli_validate_collects_per_file(cli_runner, tmp_path: Path, sample_dir: Path):
@@ -469,8 +471,8 @@ def test_cli_validate_collects_per_file(cli_runner, tmp_path: Path, sample_dir: 
     assert result.exit_code == 1
     errors = _lines(result.stdout)
     assert errors == [f"error: {root / 'json/bad.json'}:{BAD_POINTER}: expected a number, got a string",
-                      f"error: {root / 'json/cut.json'}:line 1 column 2: invalid JSON: unexpected end of data"]
-    assert _lines(result.stderr) == ["7 files checked: 2 errors, 0 warnings"]
+                      f"error: {root / 'json/cut.json'}:line 1 column 2: invalid JSON: unexpected end of data",
+                      "6 items checked: 2 errors, 0 warnings"]  # the truncated file holds no item
 
 
 def test_cli_validate_reports_a_corrupt_mask_and_goes_on(cli_runner, tmp_path: Path):
@@ -488,7 +490,53 @@ def test_cli_validate_reports_a_corrupt_mask_and_goes_on(cli_runner, tmp_path: P
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     lines = _lines(result.stdout)
-    assert len(lines) == 2
-    assert lines[0].startswith(f"error: {root / 'json/a.json'}:/annotations/1/coordinates: mask PNG cannot be decoded")
-    assert lines[1] == f"warning: {root / 'json/b.json'}:/annotations/0: box has no area (width 0, height 3)"
-    assert _lines(result.stderr) == ["2 files checked: 1 errors, 1 warnings"]
+    assert any(line.startswith(f"error: {root / 'json/a.json'}:/annotations/1/coordinates: mask PNG cannot be "
+                               "decoded") for line in lines)
+    assert f"warning: {root / 'json/b.json'}:/annotations/0: box has no area (width 0, height 3)" in lines
+    assert lines[-1].startswith("2 items checked: 1 errors")
+
+
+# -- command-line ergonomics (issue 13 §7) --------------------------------------------------------------
+def test_cli_debug_is_accepted_after_the_command_name_too(cli_runner, tmp_path: Path):
+    missing = tmp_path / "nothing"
+    missing.mkdir()
+    for args in (["--debug", "convert"], ["convert", "--debug"]):
+        result = cli_runner.invoke(main, [*args, str(missing), str(tmp_path / "out"), "--from", "dataloop",
+                                          "--to", "coco"])
+        assert result.exit_code == 1
+        assert "Traceback (most recent call last)" in result.stderr
+        assert _lines(result.stderr)[-1].startswith(f"error: {missing}: no dataloop item found")
+    result = cli_runner.invoke(main, ["convert", str(missing), str(tmp_path / "out"), "--from", "dataloop",
+                                      "--to", "coco"])
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["convert", "demo", "verify", "render"])
+def test_cli_every_option_has_help_and_format_options_list_the_formats(cli_runner, command):
+    from dlconvert.cli import main as group
+    from dlconvert.formats import format_names
+
+    cmd = group.commands[command]
+    missing = [p.name for p in cmd.params if isinstance(p, __import__("click").Option) and not p.help]
+    if command in ("convert", "demo"):
+        assert missing == []
+    text = cli_runner.invoke(main, [command, "--help"]).stdout
+    assert "--debug" in text
+    for option in ("--from", "--to", "--via"):
+        if f"{option} FORMAT" in text:
+            described = " ".join(text.split(f"{option} FORMAT", 1)[1].split())
+            assert f"One of: {', '.join(format_names())}." in described
+
+
+def test_cli_a_closed_pipe_is_not_an_internal_error(tmp_path: Path):
+    """``dlconvert formats | head -1``: the reader goes away; the command ends quietly, without a traceback."""
+    import subprocess
+    import sys
+
+    reader, writer = __import__("os").pipe()
+    __import__("os").close(reader)  # nobody reads: the first write fails with EPIPE
+    done = subprocess.run([sys.executable, "-m", "dlconvert.cli", "formats"], stdout=writer, stderr=subprocess.PIPE,
+                          text=True, timeout=120)
+    __import__("os").close(writer)
+    assert done.returncode != 3
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr

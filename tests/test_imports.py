@@ -48,3 +48,20 @@ for path in sorted((sample_dataset_path() / "json").rglob("*.json")):
 """
     loaded = _loaded_after(code)
     assert sorted(loaded & {"cv2", "PIL", "shapely", "click", "tqdm", "dtlpy", "matplotlib"}) == []
+
+
+def test_the_package_ships_its_type_marker_and_a_spdx_license():
+    import tomllib
+
+    root = Path(__file__).parent.parent
+    assert (root / "dlconvert" / "py.typed").is_file()
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in project["tool"]["setuptools"]["package-data"]["dlconvert"]
+    assert project["project"]["license"] == "Apache-2.0"  # the SPDX form: no deprecation warning on install
+    requirement = next(r for r in project["build-system"]["requires"] if r.startswith("setuptools"))
+    assert requirement == "setuptools>=77"  # the first setuptools that reads a license expression
+
+
+def test_the_console_needs_no_progress_library_until_a_bar_is_shown():
+    loaded = _loaded_after("from dlconvert._console import progress_bar\nprogress_bar('x')")
+    assert "tqdm" not in loaded

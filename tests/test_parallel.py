@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from realfiles import requires_real_files
 
 from dlconvert import Converter, ConvertOptions, LabelMap, parallel
@@ -93,13 +94,30 @@ def test_the_shards_really_run_in_other_processes(fixtures_dir, tmp_path, monkey
 
 @requires_real_files
 def test_a_label_missing_from_the_label_map_falls_back_to_one_pass(fixtures_dir, tmp_path):
-    """YOLO class numbers follow the order labels are met: a shard cannot decide them, one pass does."""
+    """YOLO class numbers follow the order labels are met: with a source's own label map that lacks some,
+    a shard cannot decide them, one pass does (and appends them)."""
+    src = tmp_path / "export"
+    shutil.copytree(fixtures_dir / DATALOOP_FOLDERS[0], src)
+    LabelMap.from_names(["apple"]).save(src / "labelmap.json")  # the export has more labels than this
+    one = _convert(src, "dataloop", tmp_path / "one", "yolo", 1, yolo_task="detect")
+    two = _convert(src, "dataloop", tmp_path / "two", "yolo", 2, yolo_task="detect")
+    _same_tree(tmp_path / "one", tmp_path / "two")
+    assert _report_facts(two) == _report_facts(one)
+    names = yaml.safe_load((tmp_path / "two" / "data.yaml").read_text())["names"]
+    assert names[0] == "apple" and len(names) > 1
+
+
+@requires_real_files
+def test_a_label_missing_from_a_pinned_label_map_is_reported_alike_in_shards(fixtures_dir, tmp_path):
+    """A map the user passes is pinned: the labels it lacks are reported, never appended, with any number of workers."""
     src = fixtures_dir / COCO_FILES[0]
     partial = LabelMap.from_names(["person"])  # the file has more categories than this
     one = _convert(src, "coco", tmp_path / "one", "yolo", 1, yolo_task="detect", labels=partial)
     two = _convert(src, "coco", tmp_path / "two", "yolo", 2, yolo_task="detect", labels=partial)
     _same_tree(tmp_path / "one", tmp_path / "two")
     assert _report_facts(two) == _report_facts(one)
+    assert any(i.code == "yolo.label-not-in-map" for i in two.issues)
+    assert yaml.safe_load((tmp_path / "two" / "data.yaml").read_text())["names"] == {0: "person"}
 
 
 def test_two_items_on_one_path_in_different_shards_are_reported_as_in_one_pass(sample_dir, tmp_path):
@@ -149,9 +167,37 @@ def test_rendering_in_shards_writes_the_same_pictures(view, fixtures_dir, tmp_pa
         out = tmp_path / str(workers)
         out.mkdir()
         counts.append(render_source(src, "coco", out, [view], options=ConvertOptions(), workers=workers)[0])
-    assert counts[0] == counts[1] and counts[0]["pictures"] > 2
+    assert counts[0] == counts[1] and counts[0].pictures > 2
     assert not filecmp.dircmp(tmp_path / "1", tmp_path / "2").diff_files
     _same_tree(tmp_path / "1", tmp_path / "2")
+
+
+def test_the_progress_bar_counts_items_not_shards_when_workers_run(sample_dir, tmp_path, monkeypatch):
+    """Each finished shard advances the bar by its items, so the bar's total and rate are in items."""
+    bars = []
+
+    def progress(iterable, total=None, desc=None):
+        bar = {"total": total, "desc": desc, "ticks": 0}
+        bars.append(bar)
+        for value in iterable:
+            bar["ticks"] += 1
+            yield value
+
+    monkeypatch.setattr(parallel, "MIN_SHARD", 2)  # the sample's 5 items: shards of 2, 2 and 1
+    shards = []
+    real_map = parallel.map_in_order
+
+    def counting_map(executor, fn, tasks, window):
+        tasks = list(tasks)
+        shards.append(len(tasks))
+        return real_map(executor, fn, tasks, window)
+
+    monkeypatch.setattr(parallel, "map_in_order", counting_map)
+    report = Converter(concurrency=2, progress=progress).run(sample_dir, "dataloop", tmp_path / "out", "dataloop")
+    items = report.items_in
+    assert shards and shards[0] > 1 and shards[0] < items  # really sharded, several items per shard
+    assert [(b["total"], b["ticks"]) for b in bars] == [(items, items)]
+    assert bars[0]["desc"] == "dataloop → dataloop"
 
 
 def test_shard_sizes_cover_every_item_once():

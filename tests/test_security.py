@@ -395,6 +395,8 @@ def test_a_linked_output_folder_is_written_through_and_kept(tmp_path: Path):
 
 
 def test_overwrite_removes_links_left_in_the_old_output_not_what_they_point_to(tmp_path: Path):
+    """A previous output holding links (as ``--images-mode link`` writes): replacing it unlinks them, never
+    deletes through them."""
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "precious.txt").write_text("keep me")
@@ -402,6 +404,9 @@ def test_overwrite_removes_links_left_in_the_old_output_not_what_they_point_to(t
     dst.mkdir()
     os.symlink(outside, dst / "json")
     os.symlink(outside / "precious.txt", dst / "labelmap.json")
+    listed = {name: len(os.readlink(dst / name)) for name in ("json", "labelmap.json")}
+    (dst / ".dlconvert-output.json").write_text(json.dumps({"written_by": "dlconvert-output", "version": 1,
+                                                            "folders": [], "files": listed}))
     src = _export(tmp_path / "in", [], outside)
     Converter().run(src, "dataloop", dst, "dataloop", overwrite=True)
     assert (outside / "precious.txt").read_text() == "keep me"
@@ -411,8 +416,9 @@ def test_overwrite_removes_links_left_in_the_old_output_not_what_they_point_to(t
 
 def test_a_failed_run_leaves_the_output_as_it_was_and_no_staging(tmp_path: Path):
     dst = tmp_path / "out"
-    dst.mkdir()
-    (dst / "old.txt").write_text("old")
+    good = _export(tmp_path / "good", [], tmp_path)
+    Converter().run(good, "dataloop", dst, "dataloop")  # a previous output, which --overwrite may replace
+    before = {p: p.read_bytes() for p in dst.rglob("*") if p.is_file()}
     src = tmp_path / "in" / "json"
     src.mkdir(parents=True)
     (src / "a.json").write_text('{"annotations": [{"type": "box", "coordinates": "nope"}]}')
@@ -421,8 +427,8 @@ def test_a_failed_run_leaves_the_output_as_it_was_and_no_staging(tmp_path: Path)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "a.json:/annotations/0/coordinates" in result.stderr
-    assert sorted(p.name for p in dst.iterdir()) == ["old.txt"]
-    assert not list(tmp_path.glob(".*.tmp"))
+    assert {p: p.read_bytes() for p in dst.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_control_characters_in_names_do_not_reach_the_terminal(tmp_path: Path):

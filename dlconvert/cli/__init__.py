@@ -1,7 +1,9 @@
 """The ``dlconvert`` command line: one module per command, registered on one group here.
 
-Errors print one line, ``error: FILE:PLACE: what``, and exit 1 (2 for usage errors); ``--debug``
-shows the traceback instead. Progress bars go to stderr and only when it is a terminal.
+Errors print one line, ``error: FILE:PLACE: what``, and exit 1 (2 for usage errors and options that
+do not apply, 3 for a bug); ``--debug`` (before or after the command's name) shows the traceback too.
+Progress bars go to stderr and only when it is a terminal. A closed pipe (``dlconvert formats |
+head -1``) ends the command quietly.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import traceback
 
 import click
 
-from ..errors import DlconvertError
-from ._options import EXIT_DATA_ERROR, EXIT_INTERNAL_ERROR
+from ..errors import DlconvertError, OptionError
+from ._options import EXIT_DATA_ERROR, EXIT_INTERNAL_ERROR, EXIT_USAGE_ERROR
 
 __all__ = ["main"]
 
@@ -25,8 +27,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, BrokenPipeError):
+            raise  # click prints usage errors, and leaves quietly when the reader of stdout went away
+        except OptionError as exc:
+            self._fail(ctx, f"error: {exc}", EXIT_USAGE_ERROR)
         except DlconvertError as exc:
             self._fail(ctx, f"error: {exc}", EXIT_DATA_ERROR)
         except KeyboardInterrupt:
@@ -44,8 +48,11 @@ class _Group(click.Group):
         ctx.exit(code)
 
 
+_DEBUG_HELP = "Show the traceback of an error."
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("--debug", is_flag=True, help=_DEBUG_HELP)
 @click.version_option(package_name="dlconvert")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -63,7 +70,15 @@ def _register_commands() -> None:
     from .verify import verify
 
     for command in (info, validate, convert, verify, render, formats, demo, download, upload):
+        command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_debug,
+                                           help=_DEBUG_HELP))
         main.add_command(command)
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``dlconvert convert --debug …``: the flag after the command's name, as before it."""
+    if value:
+        ctx.ensure_object(dict)["debug"] = True
 
 
 _register_commands()

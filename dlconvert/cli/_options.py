@@ -7,12 +7,14 @@ from pathlib import Path
 
 import click
 
-from ..formats import AnnotationFormat
+from ..formats import format_names
 
 EXIT_DATA_ERROR = 1
+EXIT_USAGE_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
+MAX_WORKERS = 1024
 
-_FORMAT_NAMES = [f.value for f in AnnotationFormat]
+_FORMAT_NAMES = format_names()  # the registry: every format dlconvert has, sorted
 
 
 def parallel_options(command):
@@ -20,7 +22,7 @@ def parallel_options(command):
     command = click.option("--scheduler", metavar="ADDRESS", default=None,
                            help="Run the per-item work on this Dask scheduler (tcp://host:8786; needs "
                                 "dlconvert[dask]); its workers must see SRC and DST at the same paths.")(command)
-    return click.option("--workers", type=click.IntRange(min=1), default=None,
+    return click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=None,
                         help="Worker processes (default: all cores; with --scheduler: the cluster's threads).")(command)
 
 
@@ -37,7 +39,9 @@ def executor_for(scheduler: str | None):
 
 
 def format_option(flag: str, dest: str, help_text: str):
-    return click.option(flag, dest, required=True, metavar="FORMAT", help=help_text,
+    """A required format option; its help lists the formats."""
+    return click.option(flag, dest, required=True, metavar="FORMAT",
+                        help=f"{help_text} One of: {', '.join(_FORMAT_NAMES)}.",
                         type=click.Choice(_FORMAT_NAMES, case_sensitive=False))
 
 
@@ -56,7 +60,8 @@ def format_options(command):
                      help="YOLO task (default: the richest the data needs)."),
         click.option("--precision", type=click.IntRange(0, 15), default=None,
                      help="Decimals of normalised YOLO coordinates (default 6)."),
-        click.option("--split", default=None, help="YOLO split for items that name none (default train)."),
+        click.option("--split", default=None,
+                     help="YOLO split for items that name none: a folder name (default train)."),
         click.option("--images-mode", type=click.Choice(["none", "copy", "link"]), default=None,
                      help="Put the images beside written YOLO labels (default none)."),
         click.option("--voc-origin", type=click.Choice(["0", "1"]), default=None,

@@ -23,14 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnknownFormatError
+from ..errors import FormatError, OptionError, UnknownFormatError
 
 if TYPE_CHECKING:
     from ..collection import AnnotationCollection
     from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
     from ..report import ConversionReport
 
-__all__ = ["AnnotationFormat", "FormatSpec", "get_format", "list_formats"]
+__all__ = ["AnnotationFormat", "FormatSpec", "check_options", "format_names", "get_format", "list_formats",
+           "require_items"]
 
 
 class AnnotationFormat(str, enum.Enum):
@@ -87,6 +88,8 @@ class FormatSpec:
 
 
 _cache: dict[str, FormatSpec] = {}
+#: Other names a format is given by: the SDK's ``ViewAnnotationOptions.JSON`` means Dataloop JSON.
+_ALIASES = {"json": "dataloop"}
 
 
 def _names() -> list[str]:
@@ -94,9 +97,28 @@ def _names() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
 
 
+def format_names() -> list[str]:
+    """The names of every registered format, sorted."""
+    return _names()
+
+
+def format_key(name: Any) -> str:
+    """The registry key of a format given as a name, :class:`AnnotationFormat`, or the SDK's enums and constants.
+
+    ``dl.AnnotationFormat.COCO`` is the string ``"coco"``; ``dl.ViewAnnotationOptions.VTT`` is a
+    ``str`` enum whose ``str()`` is its qualified name, so enums are read by value.
+    """
+    if isinstance(name, enum.Enum):
+        name = name.value
+    if not isinstance(name, str):
+        raise UnknownFormatError(f"a format is a name such as 'coco', not {type(name).__name__}")
+    key = str.__str__(name).strip().lower()
+    return _ALIASES.get(key, key)
+
+
 def get_format(name: str | AnnotationFormat) -> FormatSpec:
-    """The spec of format ``name``; unknown names raise with a suggestion."""
-    key = str(name.value if isinstance(name, AnnotationFormat) else name).lower()
+    """The spec of format ``name`` (a name, an enum, the SDK's constants); unknown names raise with a suggestion."""
+    key = format_key(name)
     if key not in _cache:
         if key not in _names():
             close = difflib.get_close_matches(key, _names(), n=1)
@@ -110,3 +132,34 @@ def get_format(name: str | AnnotationFormat) -> FormatSpec:
 def list_formats() -> list[FormatSpec]:
     """Every registered format, by name."""
     return [get_format(name) for name in _names()]
+
+
+def check_options(options: ConvertOptions, source: FormatSpec, target: FormatSpec) -> None:
+    """Refuse an option set away from its default that neither format uses (options that do not apply are errors)."""
+    used = source.options | target.options | set(options.UNIVERSAL)
+    for name in options.changed():
+        if name not in used:
+            flag = options.flag(name)
+            shown = f"{flag} (ConvertOptions.{name})" if flag else f"ConvertOptions.{name}"
+            who = (f"{source.name} does not use it" if source.name == target.name
+                   else f"neither {source.name} nor {target.name} uses it")
+            raise OptionError(f"{shown} does not apply to a {source.name} → {target.name} conversion: {who}")
+
+
+def require_items(spec: FormatSpec, src: Path, count: int, *, declared_empty: bool = False) -> None:
+    """Refuse a source in which the reader found no item, naming what it looked for.
+
+    A source that says it is empty is not "nothing found": the reader sets ``declared_empty`` (a
+    COCO file with ``"images": []``), or the source is a dlconvert output of this format that
+    recorded no item.
+    """
+    from .._destination import manifest_of
+
+    if count or declared_empty:
+        return
+    folder = src if src.is_dir() else src.parent
+    manifest = manifest_of(folder)
+    if manifest is not None and manifest.get("format") == spec.name and manifest.get("items") == 0:
+        return
+    raise FormatError(f"no {spec.name} item found: looked for {spec.looks_for} (is {spec.name} the source's format?)",
+                      path=src)

@@ -12,9 +12,10 @@ from ._metadata import section
 if TYPE_CHECKING:
     from ..annotation import Annotation
     from ..collection import AnnotationCollection
+    from ..labels import LabelMap
     from ..report import ConversionReport
 
-__all__ = ["degenerate_reason", "is_crowd", "is_image_item", "skip_if_not_an_image"]
+__all__ = ["degenerate_reason", "is_crowd", "is_image_item", "label_not_in_map", "skip_if_not_an_image"]
 
 
 def is_image_item(collection: AnnotationCollection) -> bool:
@@ -46,3 +47,21 @@ def degenerate_reason(annotation: Annotation) -> str | None:
     fewer than 3 distinct points or no area, …), or None. Writers skip it as ``<fmt>.degenerate-shape``."""
     problems = annotation.annotation_definition.problems()
     return problems[0] if problems else None
+
+
+def label_not_in_map(label: str, label_map: LabelMap | None, report: ConversionReport, title: str,
+                     collection: AnnotationCollection) -> tuple[str, str | None, str] | None:
+    """For a label the user's label map (pinned: its classes are the classes) lacks: with
+    ``on_error="fail"`` a one-line error naming the item; else ``(message, path, where)`` for the
+    writer to skip each of the label's annotations as ``<fmt>.label-not-in-map`` at that place.
+    None when the map has the label or is not pinned (a writer then adds the label)."""
+    from ..errors import FormatError
+    from ..report import OnError
+
+    if label_map is None or not label_map.pinned or label in label_map:
+        return None
+    message = f"label {label!r} is not in the label map given: {title} follows that map, so no class is added"
+    path, where = collection.origin or report.source, f"item {collection.filename!r}"
+    if report.on_error != OnError.SKIP:
+        raise FormatError(message, path=path, where=where)
+    return message, path, where
