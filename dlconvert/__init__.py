@@ -7,6 +7,9 @@
 [{'x': 10, 'y': 20, 'z': 0}, {'x': 110, 'y': 220, 'z': 0}]
 
 Importing dlconvert loads numpy only; OpenCV, shapely, Pillow, click and dtlpy load when used.
+The Dataloop SDK's names are here too, so its examples run with ``dl.`` swapped for
+``dlconvert.``: ``AnnotationType`` and ``ANNOTATION_TYPE_*``, ``ViewAnnotationOptions`` and
+``VIEW_ANNOTATION_OPTIONS_*``, ``Note``, ``Cube3d``, ``Description``.
 """
 
 from __future__ import annotations
@@ -22,11 +25,16 @@ from .errors import (
     UnknownFormatError,
 )
 from .geometry import (
+    ANNOTATION_TYPE_CONSTANTS,
+    AnnotationType,
     BaseAnnotationDefinition,
     Box,
     Classification,
     Cube,
+    Cube3d,
+    Description,
     Ellipse,
+    Note,
     Point,
     Polygon,
     Polyline,
@@ -37,6 +45,13 @@ from .geometry import (
 )
 
 __version__ = "0.1.0"
+
+globals().update(ANNOTATION_TYPE_CONSTANTS)  # ANNOTATION_TYPE_BOX … as in the SDK
+
+#: The SDK's ``VIEW_ANNOTATION_OPTIONS_*`` constants → the ``ViewAnnotationOptions`` member they name.
+_VIEW_CONSTANTS = {f"VIEW_ANNOTATION_OPTIONS_{name}": name
+                   for name in ("JSON", "MASK", "ANNOTATION_ON_IMAGE", "INSTANCE", "VTT", "OBJECT_ID")}
+
 
 def __getattr__(name: str):
     """The heavier public names, loaded on first use so ``import dlconvert`` stays light (numpy only)."""
@@ -52,6 +67,10 @@ def __getattr__(name: str):
         from .labels import LabelMap as value
     elif name == "ViewAnnotationOptions":
         from .render.views import ViewAnnotationOptions as value
+    elif name in _VIEW_CONSTANTS:
+        from .render.views import ViewAnnotationOptions
+
+        value = ViewAnnotationOptions[_VIEW_CONSTANTS[name]]
     else:
         raise AttributeError(f"module 'dlconvert' has no attribute {name!r}")
     globals()[name] = value
@@ -69,12 +88,15 @@ __all__ = [
     "ConvertOptions",
     "Converter",
     "Cube",
+    "Cube3d",
+    "Description",
     "DlconvertError",
     "Ellipse",
     "FormatError",
     "FrameAnnotation",
     "InvalidAnnotationError",
     "LabelMap",
+    "Note",
     "OutputError",
     "PlatformError",
     "Point",
@@ -86,4 +108,7 @@ __all__ = [
     "UndefinedAnnotationType",
     "UnknownFormatError",
     "ViewAnnotationOptions",
+    "AnnotationType",
+    *ANNOTATION_TYPE_CONSTANTS,
+    *_VIEW_CONSTANTS,
 ]

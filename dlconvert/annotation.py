@@ -8,7 +8,9 @@ states (``frames``) are parsed into objects and written back into the JSON.
 
 Frames follow the SDK's rule: the top-level coordinates are the first frame; each snapshot is a
 later stored state; a frame with no stored state holds the nearest earlier one (no linear
-interpolation). Unlike the SDK, a state with ``objectVisible: false`` is not there.
+interpolation). ``get_frame`` gives a hidden state with ``object_visible`` False, as the SDK; unlike
+the SDK (B24), ``AnnotationCollection.get_frame`` and pictures leave hidden objects out. A snapshot
+without ``fixed`` is not a fixed keyframe (the SDK's reading).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 from typing import Any
 
 from .errors import InvalidAnnotationError, json_pointer
-from .geometry import BaseAnnotationDefinition, definition_from_json
+from .geometry import BaseAnnotationDefinition, annotation_type_name, definition_from_json
 
 __all__ = ["Annotation", "FrameAnnotation"]
 
@@ -57,6 +59,18 @@ class FrameAnnotation:
     def label(self) -> str | None:
         return self.annotation_definition.label
 
+    # The SDK's shortcuts to the state's geometry (``frame.left`` … in its video tutorial).
+    type = property(lambda self: self.annotation_definition.type)
+    attributes = property(lambda self: self.annotation_definition.attributes)
+    geo = property(lambda self: self.annotation_definition.geo)
+    coordinates = property(lambda self: self.annotation_definition.to_coordinates())
+    left = property(lambda self: self.annotation_definition.left)
+    top = property(lambda self: self.annotation_definition.top)
+    right = property(lambda self: self.annotation_definition.right)
+    bottom = property(lambda self: self.annotation_definition.bottom)
+    x = property(lambda self: self.annotation_definition.x)
+    y = property(lambda self: self.annotation_definition.y)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FrameAnnotation):
             return NotImplemented
@@ -75,10 +89,13 @@ class Annotation:
 
     #: ``(file, JSON pointer)`` a mask read lazily came from, so an error decoding it later names them.
     origin: tuple[str | None, str] | None = None
+    #: The item the annotation was made for (an SDK item or the AnnotationCollection that added it):
+    #: ``show()`` takes its size from there when none is given, as the SDK does. Not written.
+    _item: Any = None
 
     def __init__(
         self,
-        annotation_definition: BaseAnnotationDefinition,
+        annotation_definition: BaseAnnotationDefinition | None,
         *,
         id: str | None = None,
         metadata: dict | None = None,
@@ -89,7 +106,8 @@ class Annotation:
     ) -> None:
         self.annotation_definition = annotation_definition
         # Every key of the annotation's JSON that is not modelled lives on here untouched.
-        self._json: dict = _json if _json is not None else _fresh_json(annotation_definition.type)
+        self._json: dict = _json if _json is not None else _fresh_json(
+            None if annotation_definition is None else annotation_definition.type)
         if id is not None:
             self._json["id"] = id
         self.metadata: dict = metadata if metadata is not None else {"system": {}, "user": {}}
@@ -108,13 +126,20 @@ class Annotation:
         parent_id: str | None = None, start_time: float | None = None, end_time: float | None = None,
         fps: float | None = None,
     ) -> Annotation:
-        """Build a new annotation as the SDK's ``Annotation.new`` does (object id stored as a string)."""
-        if annotation_definition is None:
-            raise ValueError("Annotation.new needs an annotation_definition")
+        """Build a new annotation as the SDK's ``Annotation.new`` does (object id stored as a string).
+
+        Without ``annotation_definition`` the annotation is an empty track: its first
+        :meth:`add_frame` gives it its type and first state (the SDK's video tutorial).
+        """
         metadata = copy.deepcopy(metadata) if metadata is not None else {}
         metadata.setdefault("system", {})
         metadata.setdefault("user", {})
+        if annotation_definition is not None and annotation_definition.type == "note":
+            metadata["system"]["status"] = getattr(annotation_definition, "status", None)  # as the SDK
+        if annotation_definition is not None and annotation_definition.type == "item_description":
+            metadata["system"]["system"] = True  # the SDK marks the item description a system annotation
         annotation = cls(annotation_definition, metadata=metadata, fps=fps if fps is not None else _item_fps(item))
+        annotation._item = item
         annotation.automated = automated
         if object_id is not None:
             annotation.object_id = object_id
@@ -139,12 +164,14 @@ class Annotation:
         self._json["_id" if "_id" in self._json and "id" not in self._json else "id"] = value
 
     @property
-    def type(self) -> str:
-        return self.annotation_definition.type
+    def type(self) -> str | None:
+        """The Dataloop type string (None for an empty track made by ``Annotation.new(item=...)``)."""
+        return None if self.annotation_definition is None else self.annotation_definition.type
 
     @property
     def label(self) -> str | None:
-        return self._definition_now().label
+        definition = self._definition_now()
+        return None if definition is None else definition.label
 
     @label.setter
     def label(self, value: str | None) -> None:
@@ -230,6 +257,23 @@ class Annotation:
         return self._definition_now().to_coordinates()
 
     @property
+    def geo(self) -> Any:
+        """The definition's ``geo`` (points, or a mask), as the SDK's ``annotation.geo``."""
+        return self._definition_now().geo
+
+    @geo.setter
+    def geo(self, value: Any) -> None:
+        self.annotation_definition.geo = value
+
+    @property
+    def x(self) -> Any:
+        return self._definition_now().x
+
+    @property
+    def y(self) -> Any:
+        return self._definition_now().y
+
+    @property
     def left(self) -> float:
         return self._definition_now().bounds()[0]
 
@@ -293,10 +337,10 @@ class Annotation:
 
     # -- frames -------------------------------------------------------------------------------
     def get_frame(self, frame_num: int) -> FrameAnnotation | None:
-        """The state at ``frame_num``: the nearest stored state at or before it, held.
+        """The state at ``frame_num``: the nearest stored state at or before it, held (as the SDK).
 
-        ``None`` outside ``[start_frame, end_frame]`` and where the held state is not visible.
-        An image annotation (no frames) is there on every frame.
+        ``None`` outside ``[start_frame, end_frame]``; a state marked not visible is returned with
+        ``object_visible`` False. An image annotation (no frames) is there on every frame.
         """
         if self.frames is None:
             return FrameAnnotation(self.annotation_definition, frame_num)
@@ -306,8 +350,6 @@ class Annotation:
         if not held:
             return None
         state = self.frames[max(held)]
-        if not state.object_visible:
-            return None
         if state.frame_num == frame_num:
             return state
         return FrameAnnotation(state.annotation_definition, frame_num, fixed=False,
@@ -318,11 +360,20 @@ class Annotation:
         self.current_frame = frame
         return self.get_frame(frame) is not None
 
+    def visible_at(self, frame_num: int) -> FrameAnnotation | None:
+        """The state at ``frame_num`` when the object is visible there, else None (what pictures draw)."""
+        state = self.get_frame(frame_num)
+        return state if state is not None and state.object_visible else None
+
     def add_frame(
         self, annotation_definition: BaseAnnotationDefinition, frame_num: int | None = None,
         fixed: bool = True, object_visible: bool = True,
     ) -> bool:
         """Store a state at ``frame_num`` (after the last one when ``None``), extending the track."""
+        if self.annotation_definition is None:  # an empty track (Annotation.new(item=...)): its first state
+            fresh = _fresh_json(annotation_definition.type)
+            fresh["id"] = self.id
+            self._json = fresh
         if self.frames is None:
             self._start_track(0 if frame_num is None else frame_num, None, None)
             self.annotation_definition = annotation_definition
@@ -383,16 +434,30 @@ class Annotation:
 
     # -- JSON ---------------------------------------------------------------------------------
     @classmethod
-    def from_json(cls, _json: Any, *, is_video: bool | None = None, fps: float | None = None,
-                  where: str = "") -> Annotation:
-        """Parse one Dataloop annotation object; errors name the JSON pointer under ``where``."""
+    def from_json(cls, _json: Any, item: Any = None, *, is_video: bool | None = None, fps: float | None = None,
+                  is_audio: bool | None = None, where: str = "") -> Annotation:
+        """Parse one Dataloop annotation object (the SDK's arguments); errors name the JSON pointer under ``where``.
+
+        ``item`` (an SDK item or an AnnotationCollection) tells whether it is a video/audio track and
+        its fps, unless ``is_video``/``is_audio``/``fps`` say so; ``show()`` takes its size from it.
+        """
         if not isinstance(_json, dict):
             raise InvalidAnnotationError("an annotation must be a JSON object", where=where)
+        if item is not None:
+            mimetype = getattr(item, "mimetype", None) or ""
+            is_audio = ("audio" in mimetype) if is_audio is None else is_audio
+            is_video = ("video" in mimetype or is_audio) if is_video is None else is_video
+            fps = fps if fps is not None else (_item_fps(item) or (1000.0 if is_audio else None))
+        elif is_audio:
+            is_video, fps = True, fps if fps is not None else 1000.0  # a frame is a millisecond, as the SDK
         try:
-            return cls._from_json(_json, is_video, fps)
+            annotation = cls._from_json(_json, is_video, fps)
         except InvalidAnnotationError as exc:
             exc.at(where=where or None)
             raise
+        if item is not None:
+            annotation._item = item
+        return annotation
 
     @classmethod
     def _from_json(cls, data: dict, is_video: bool | None, fps: float | None) -> Annotation:
@@ -401,6 +466,8 @@ class Annotation:
         type_ = data["type"]
         if not isinstance(type_, str):
             raise InvalidAnnotationError("annotation 'type' must be a string", where="/type")
+        if type(type_) is not str:  # an AnnotationType member (ours or the SDK's) in a dict built in Python
+            type_ = annotation_type_name(type_)
         label = data.get("label")
         if label is not None and not isinstance(label, str):
             raise InvalidAnnotationError("annotation 'label' must be a string or null", where="/label")
@@ -452,8 +519,8 @@ class Annotation:
         for key in ("startTime", "endTime"):
             if system.get(key) is not None:
                 _finite_number(system[key], f"{key!r}", json_pointer("metadata", "system", key))
-        self.frames = {start: FrameAnnotation(self.annotation_definition, start,
-                                              fixed=True, object_visible=system.get("objectVisible", True))}
+        visible = _flag(system.get("objectVisible"), True, "'objectVisible'", "/metadata/system/objectVisible")
+        self.frames = {start: FrameAnnotation(self.annotation_definition, start, fixed=True, object_visible=visible)}
         snapshots = system.get("snapshots_")
         if snapshots is None:
             snapshots = []
@@ -478,9 +545,11 @@ class Annotation:
                 )
             except InvalidAnnotationError as exc:
                 raise exc.at(where=where + json_pointer(key)) from None
+            # A snapshot without 'fixed' is not a keyframe: the SDK's FrameAnnotation.from_snapshot reads False.
             self.frames[frame] = FrameAnnotation(
-                definition, frame, fixed=snap.get("fixed", True),
-                object_visible=snap.get("objectVisible", True), _raw=snap,
+                definition, frame, fixed=_flag(snap.get("fixed"), False, "snapshot 'fixed'", where + "/fixed"),
+                object_visible=_flag(snap.get("objectVisible"), True, "snapshot 'objectVisible'",
+                                     where + "/objectVisible"), _raw=snap,
             )
 
     def to_json(self) -> dict:
@@ -531,10 +600,10 @@ class Annotation:
             snap = dict(raw)
             definition = state.annotation_definition
             # A snapshot read from a file keeps its own layout; a new one gets the SDK's full layout
-            # (the SDK's reader needs 'label' and reads a missing 'fixed' as false).
+            # (the SDK's reader needs 'label'; a missing 'fixed' reads as false, here as there).
             top = self.annotation_definition
             _put(snap, "frame", frame_num)
-            _put(snap, "fixed", state.fixed, absent=True if raw else _MISSING)
+            _put(snap, "fixed", state.fixed, absent=False if raw else _MISSING)
             _put(snap, "label", definition.label, absent=top.label if raw else _MISSING)
             _put(snap, "type", definition.type, absent=top.type if raw else _MISSING)
             _put(snap, "objectVisible", state.object_visible, absent=True if raw else _MISSING)
@@ -548,20 +617,6 @@ class Annotation:
                 _put(snap, "description", definition.description)
             snapshots.append(snap)
         return snapshots
-
-    # -- pictures -------------------------------------------------------------------------------
-    def show(self, image=None, thickness: int | None = None, with_text: bool = False, height: int | None = None,
-             width: int | None = None, annotation_format: Any = "mask", label_instance_dict: dict | None = None,
-             color=None, alpha: float | None = None, frame_num: int | None = None):
-        """Draw this one annotation (the SDK's arguments); see ``AnnotationCollection.show``."""
-        from .collection import AnnotationCollection
-
-        single = AnnotationCollection(annotations=[self], width=width, height=height)
-        if height is None and width is None and image is not None:
-            single.height, single.width = image.shape[:2]
-        return single.show(image=image, thickness=thickness, with_text=with_text, height=height, width=width,
-                           annotation_format=annotation_format, label_instance_dict=label_instance_dict,
-                           color=color, alpha=alpha, frame_num=frame_num)
 
     # -- comparison -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -577,10 +632,30 @@ class Annotation:
         frames = f" frames={len(self.frames)}" if self.frames is not None else ""
         return f"<Annotation id={self.id!r} type={self.type!r} label={self.label!r}{frames}>"
 
+    # -- SDK conveniences that reach up ----------------------------------------------------------
+    # The SDK's annotation draws and saves itself: two-line delegators to dlconvert.conveniences
+    # (render/ is above the model), imported when called; nowhere else does the annotation call up.
+    def show(self, image=None, thickness: int | None = 1, with_text: bool = False, height: int | None = None,
+             width: int | None = None, annotation_format: Any = "mask", color=None,
+             label_instance_dict: dict | None = None, alpha: float | None = 1.0, frame_num: int | None = None):
+        """Draw this annotation alone (the SDK's arguments, in its order); the canvas is its item's size."""
+        from .conveniences import show_annotation
+        return show_annotation(self, image=image, thickness=thickness, with_text=with_text, height=height,
+                               width=width, annotation_format=annotation_format, color=color,
+                               label_instance_dict=label_instance_dict, alpha=alpha, frame_num=frame_num)
+
+    def download(self, filepath, annotation_format: Any = "json", height: int | None = None,
+                 width: int | None = None, thickness: int | None = 1, with_text: bool = False,
+                 alpha: float | None = 1.0):
+        """Save this annotation alone as JSON (its item's), a picture or VTT, as the SDK's ``download``."""
+        from .conveniences import download_annotation
+        return download_annotation(self, filepath, annotation_format=annotation_format, height=height, width=width,
+                                   thickness=thickness, with_text=with_text, alpha=alpha)
+
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", float: "a number", bool: "a boolean"}.get(type(value),
-                                                                                          type(value).__name__)
+    return {dict: "an object", list: "a list", float: "a number", int: "a number", str: "a string",
+            bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
 def _finite_number(value: Any, name: str, where: str) -> float:
@@ -588,6 +663,15 @@ def _finite_number(value: Any, name: str, where: str) -> float:
         raise InvalidAnnotationError(f"{name} must be a number", where=where)
     if not math.isfinite(value):
         raise InvalidAnnotationError(f"{name} must be a finite number, got {value}", where=where)
+    return value
+
+
+def _flag(value: Any, absent: bool, name: str, where: str) -> bool:
+    """A JSON boolean; a missing or null one means ``absent``. Anything else is reported, not guessed."""
+    if value is None:
+        return absent
+    if not isinstance(value, bool):
+        raise InvalidAnnotationError(f"{name} must be true or false, got {_kind(value)}", where=where)
     return value
 
 
@@ -609,6 +693,10 @@ def _fresh_json(type_: str) -> dict:
 
 
 def _item_fps(item: Any) -> float | None:
+    """The item's fps; 1000 for audio without one (a frame is a millisecond), as the SDK's ``Annotation.new``."""
     if item is None:
         return None
-    return getattr(item, "fps", None)
+    fps = getattr(item, "fps", None)
+    if fps is None and "audio" in (getattr(item, "mimetype", None) or ""):
+        return 1000.0
+    return fps

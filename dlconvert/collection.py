@@ -3,6 +3,13 @@
 Reads both JSON shapes a Dataloop user meets: the server export (the item's full JSON with an
 ``annotations`` list) and the SDK's ``{"_id", "filename", "annotations"}``; a bare list of
 annotations works too. Everything not modelled is kept and written back unchanged.
+
+The builder follows the SDK's ``AnnotationCollection`` (same names, arguments and defaults):
+``add`` (one definition or a list), ``from_instance_mask`` and ``from_vtt_file`` (called on a
+builder they fill it; on the class they make a new collection), ``get_frame``, ``print``,
+``show``/``download`` and ``to_dtlpy``. The methods that need the layers above the model (pictures,
+VTT, the SDK itself) sit in one section at the end of the class, "SDK conveniences that reach up":
+two-line delegators to ``dlconvert.conveniences``.
 """
 
 from __future__ import annotations
@@ -11,17 +18,32 @@ import math
 import mimetypes
 import os
 import posixpath
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .annotation import Annotation, FrameAnnotation, _put
 from .errors import DlconvertError, FormatError, InvalidAnnotationError, json_pointer
-from .geometry import BaseAnnotationDefinition
+from .geometry import BaseAnnotationDefinition, Segmentation
 
 __all__ = ["AnnotationCollection"]
 
 #: Orientations whose displayed image is the stored one turned by 90°: width and height swap.
 SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+
+
+class _builder_or_new:
+    """A method called on a builder gets the builder; called on the class, the class (the SDK's
+    ``builder.from_vtt_file(...)`` fills the builder, ``AnnotationCollection.from_vtt_file(...)`` makes one)."""
+
+    def __init__(self, function: Callable) -> None:
+        self.__func__ = function
+        self.__doc__ = function.__doc__
+        self.__name__ = function.__name__
+        self.__wrapped__ = function
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Callable:
+        return types.MethodType(self.__func__, owner if instance is None else instance)
 
 
 class AnnotationCollection:
@@ -82,7 +104,7 @@ class AnnotationCollection:
     # -- the SDK's builder -----------------------------------------------------------------------
     def add(
         self,
-        annotation_definition: BaseAnnotationDefinition,
+        annotation_definition: BaseAnnotationDefinition | list[BaseAnnotationDefinition],
         object_id: Any = None,
         frame_num: int | None = None,
         end_frame_num: int | None = None,
@@ -93,13 +115,37 @@ class AnnotationCollection:
         object_visible: bool = True,
         metadata: dict | None = None,
         parent_id: str | None = None,
+        prompt_id: str | None = None,
         model_info: dict | None = None,
-    ) -> Annotation:
-        """Add a definition as the SDK's ``AnnotationCollection.add`` does.
+    ) -> Annotation | list[Annotation]:
+        """Add a definition (or a list of them, each with the same arguments) as the SDK's ``add``.
 
-        On video and audio, a definition with the ``object_id`` of an existing track becomes a
-        new state of that track at ``frame_num``; otherwise a new annotation starts.
+        On video, a definition with the ``object_id`` of an existing track becomes a new state of
+        that track at ``frame_num``; otherwise a new annotation starts. On audio, ``start_time`` and
+        ``end_time`` are the annotation's times and its frame stays 0, as the SDK and the platform
+        write audio annotations. Returns the annotation (a list of them for a list).
         """
+        if isinstance(annotation_definition, list):
+            return [self.add(d, object_id, frame_num, end_frame_num, start_time, end_time, automated, fixed,
+                             object_visible, metadata, parent_id, prompt_id, model_info)
+                    for d in annotation_definition]
+        if model_info is not None:  # validated and stored as the SDK does
+            if not isinstance(model_info, dict) or "confidence" not in model_info:
+                raise ValueError('"model_info" must be a dict with key: "confidence"')
+            confidence = float(model_info["confidence"])
+            if not 0 <= confidence <= 1:
+                raise ValueError('"confidence" must be a float between 0 and 1')
+            model_info = {"confidence": confidence, "name": model_info.get("name"),
+                          "model_id": model_info.get("model_id")}
+        if prompt_id is not None:
+            metadata = dict(metadata or {})
+            metadata["system"] = {**(metadata.get("system") or {}), "promptId": prompt_id}
+        if self.is_audio and frame_num is None and start_time is not None:
+            annotation = self._new(annotation_definition, object_id, automated, metadata, parent_id, model_info)
+            annotation._start_track(0, start_time, end_time)  # frame 0, as the SDK (and the platform) write
+            annotation.frames[0].fixed, annotation.frames[0].object_visible = fixed, object_visible
+            self.annotations.append(annotation)
+            return annotation
         timed = frame_num is not None or start_time is not None or self.is_video or self.is_audio
         if timed and object_id is not None:
             for existing in self.annotations:
@@ -107,17 +153,21 @@ class AnnotationCollection:
                     existing.add_frames(annotation_definition, frame_num, end_frame_num, start_time, end_time,
                                         fixed=fixed, object_visible=object_visible)
                     return existing
-        annotation = Annotation.new(
-            annotation_definition=annotation_definition, object_id=object_id, automated=automated,
-            metadata=metadata, parent_id=parent_id, fps=self._timing_fps(),
-        )
-        if model_info is not None:
-            annotation.model_info = model_info
+        annotation = self._new(annotation_definition, object_id, automated, metadata, parent_id, model_info)
         if timed:
             annotation.add_frames(annotation_definition, frame_num if frame_num is not None else (
                 None if start_time is not None else 0), end_frame_num, start_time, end_time,
                 fixed=fixed, object_visible=object_visible)
         self.annotations.append(annotation)
+        return annotation
+
+    def _new(self, definition: BaseAnnotationDefinition, object_id: Any, automated: bool, metadata: dict | None,
+             parent_id: str | None, model_info: dict | None) -> Annotation:
+        annotation = Annotation.new(item=self, annotation_definition=definition, object_id=object_id,
+                                    automated=automated, metadata=metadata, parent_id=parent_id,
+                                    fps=self._timing_fps())
+        if model_info is not None:
+            annotation.model_info = model_info
         return annotation
 
     def _timing_fps(self) -> float | None:
@@ -143,10 +193,14 @@ class AnnotationCollection:
         return [a for a in self.annotations if a.parent_id == parent_id]
 
     def get_frame(self, frame_num: int) -> AnnotationCollection:
-        """The item at one frame: every annotation there, as image annotations in stored order."""
+        """The item at one frame: every annotation visible there, as image annotations in stored order.
+
+        An object hidden at that frame (``objectVisible`` false) is left out: the SDK keeps it, and
+        its pictures draw it (B24). ``Annotation.get_frame`` gives the hidden state itself.
+        """
         out = self._same_item()
         for annotation in self.annotations:
-            state = annotation.get_frame(frame_num)
+            state = annotation.visible_at(frame_num)
             if state is None:
                 continue
             out.annotations.append(_frozen_at(annotation, state))
@@ -166,76 +220,40 @@ class AnnotationCollection:
             return None
         return min(a.start_frame for a in timed), max(a.end_frame for a in timed)
 
-    # -- pictures ------------------------------------------------------------------------------
-    def show(self, image=None, thickness: int | None = None, with_text: bool = False, height: int | None = None,
-             width: int | None = None, annotation_format: Any = "mask", label_instance_dict: dict | None = None,
-             color=None, alpha: float | None = None, frame_num: int | None = None, label_map=None):
-        """Draw the item as the SDK's ``show`` does (same arguments); returns the numpy picture.
+    def print(self, to_return: bool = False, columns: list[str] | None = None) -> str | None:
+        """A table of the annotations (the SDK's ``builder.print()``); returned instead when ``to_return``."""
+        columns = list(columns or ("id", "type", "label", "object_id", "left", "top", "right", "bottom"))
+        rows = [[_cell(getattr(annotation, name, None)) for name in columns] for annotation in self.annotations]
+        widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(columns)]
+        lines = ["  ".join(name.ljust(w) for name, w in zip(columns, widths, strict=True))]
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+        table = "\n".join(line.rstrip() for line in lines)
+        if to_return:
+            return table
+        print(table)
+        return None
 
-        ``annotation_format`` is a :class:`~dlconvert.render.ViewAnnotationOptions` (``mask``,
-        ``instance``, ``object_id``, ``img_mask``); id views are exact, filled, and as wide as
-        their largest id needs (see ``dlconvert.render.views``).
-        """
-        from .render import render
+    @_builder_or_new
+    def from_instance_mask(target, mask, instance_map: dict | list | None = None, *, filename: str | None = None,
+                           colors: bool = False, object_ids: bool = False) -> AnnotationCollection:
+        """Segmentations from an instance mask: one per value of ``instance_map`` found in ``mask``.
 
-        return render(self, annotation_format, image=image, label_map=label_map,
-                      label_instance_dict=label_instance_dict, thickness=thickness, alpha=alpha,
-                      with_text=with_text, frame_num=frame_num, height=height, width=width, color=color).image
-
-    def download(self, filepath: str | os.PathLike[str], annotation_format: Any = "mask", **show_options: Any):
-        """Write the picture of :meth:`show` (PNG; a 32-bit TIFF for ids past 65,535), or JSON/VTT."""
-        from pathlib import Path
-
-        from .render.files import write_picture
-        from .render.views import ViewAnnotationOptions, as_view, render
-
-        view = as_view(annotation_format)
-        path = Path(filepath)
-        if view is ViewAnnotationOptions.JSON:
-            from ._io import atomic_write
-            from ._json import dumps
-
-            atomic_write(path, dumps(self.to_json()))
-            return path
-        if view is ViewAnnotationOptions.VTT:
-            import tempfile
-
-            from ._io import atomic_write
-            from .dataset import ConvertOptions, Dataset
-            from .formats.vtt import write
-            from .report import ConversionReport
-
-            with tempfile.TemporaryDirectory(prefix="dlconvert-") as tmp:
-                written = write(Dataset([self]), Path(tmp), ConvertOptions(), ConversionReport())
-                if not written:
-                    raise ValueError("a VTT file needs a video or audio item")
-                atomic_write(path, Path(written[0]).read_bytes())
-            return path
-        return write_picture(render(self, view, **show_options), path, view)
-
-    @classmethod
-    def from_vtt_file(cls, filepath: str | os.PathLike[str], item: Any = None, **kwargs: Any) -> AnnotationCollection:
-        """Subtitles from a WebVTT file (labels from ``<v>`` voice spans), as the SDK's ``from_vtt_file``."""
-        from .formats.vtt import from_vtt_file
-
-        return from_vtt_file(filepath, item=item, **kwargs)
-
-    @classmethod
-    def from_instance_mask(cls, mask, instance_map: dict, *, filename: str | None = None,
-                           colors: bool = False) -> AnnotationCollection:
-        """Segmentations from a rendered picture: one per value of an INSTANCE/OBJECT_ID mask.
-
-        ``instance_map`` maps label → pixel value (for an RGB semantic mask with ``colors=True``,
-        label → ``(r, g, b)``); pixels of unknown values are left out. On an OBJECT_ID mask,
-        pass ``{label: object id}``; each Segmentation then carries that object id.
+        ``instance_map`` maps label → pixel value (a list means value = position, as the SDK's
+        tutorial passes it); pixels of other values are left out. For an RGB semantic mask with
+        ``colors=True``, label → ``(r, g, b)``. With ``object_ids=True`` (an OBJECT_ID mask) each
+        Segmentation also carries its value as object id. Called on a builder, it adds to it (as the
+        SDK); called on the class, it returns a new collection of the mask's size.
         """
         import numpy as np
 
-        from .geometry import Segmentation
-
+        if instance_map is None:
+            raise ValueError("from_instance_mask needs instance_map {label: value} (the SDK reads the "
+                             "dataset's from the platform)")
+        if isinstance(instance_map, (list, tuple)):
+            instance_map = {label: value for value, label in enumerate(instance_map)}
         picture = np.asarray(mask)
         height, width = picture.shape[:2]
-        collection = cls(filename=filename, width=width, height=height)
+        collection = target(filename=filename, width=width, height=height) if isinstance(target, type) else target
         for label, value in instance_map.items():
             if colors:
                 selected = np.all(picture[:, :, :3] == np.asarray(value[:3], dtype=picture.dtype), axis=2)
@@ -244,19 +262,23 @@ class AnnotationCollection:
             if selected.any():
                 definition = Segmentation(geo=selected, label=label,
                                           color=tuple(int(v) for v in value[:3]) if colors else None)
-                collection.add(definition, object_id=None if colors else int(value))
+                collection.add(definition, object_id=int(value) if object_ids and not colors else None)
         return collection
 
     # -- JSON ----------------------------------------------------------------------------------
     @classmethod
     def from_json(
-        cls, _json: Any, item: Any = None, *, errors: list[DlconvertError] | None = None,
-        path: str | os.PathLike[str] | None = None,
+        cls, _json: Any, item: Any = None, is_video: bool | None = None, fps: float | None = None,
+        height: int | None = None, width: int | None = None, is_audio: bool | None = None, *,
+        errors: list[DlconvertError] | None = None, path: str | os.PathLike[str] | None = None,
     ) -> AnnotationCollection:
         """Parse an item's JSON (server export, SDK shape, or a bare list of annotations).
 
-        A malformed annotation raises :class:`InvalidAnnotationError` naming its JSON pointer; when
-        ``errors`` is a list, it is appended there instead and the rest is read.
+        The SDK's arguments: ``item`` (an SDK item) describes the media; ``is_video``/``is_audio``,
+        ``fps``, ``height`` and ``width`` say what the JSON (or the item) does not, and win over it.
+        No fps is invented: the SDK assumes 25 for a video without one. A malformed annotation raises
+        :class:`InvalidAnnotationError` naming its JSON pointer; when ``errors`` is a list, it is
+        appended there instead and the rest is read.
         """
         if isinstance(_json, list):
             raw_annotations, item_json, prefix = _json, None, ""
@@ -271,14 +293,15 @@ class AnnotationCollection:
                 raise InvalidAnnotationError("'annotations' must be a list", path=path, where="/annotations")
         else:
             raise InvalidAnnotationError("expected an item object or a list of annotations", path=path, where="")
-        collection = cls(item=item, _item_json=item_json)
+        collection = cls(item=item, _item_json=item_json, width=width, height=height, fps=fps)
         if path is not None:
             collection.origin = os.fspath(path)
         if item_json is not None:
             collection._read_item_fields(item_json, path)
-        timed = collection.is_video or collection.is_audio
-        known_still = collection.mimetype is not None and not timed
-        fps = collection._timing_fps()
+        said = is_video is not None or is_audio is not None
+        timed = bool(is_video or is_audio) if said else (collection.is_video or collection.is_audio)
+        known_still = (said or collection.mimetype is not None) and not timed
+        fps = collection._timing_fps() or (1000.0 if is_audio else None)
         for index, raw in enumerate(raw_annotations):
             where = f"{prefix}/{index}"  # json_pointer(index): an index needs no escaping
             try:
@@ -380,11 +403,65 @@ class AnnotationCollection:
     def __repr__(self) -> str:
         return f"<AnnotationCollection {self.filename!r} annotations={len(self.annotations)}>"
 
+    # -- SDK conveniences that reach up ----------------------------------------------------------
+    # The SDK's collection draws, saves and reads captions itself. These need render/, formats/
+    # and dtlpy, above the model: each is a two-line delegator to dlconvert.conveniences, imported
+    # when called, and nowhere else does the model call up.
+    def show(self, image=None, thickness: int | None = 1, with_text: bool = False, height: int | None = None,
+             width: int | None = None, annotation_format: Any = "mask", label_instance_dict: dict | None = None,
+             color=None, alpha: float | None = 1.0, frame_num: int | None = None, label_map=None):
+        """Draw the item as the SDK's ``show`` (its arguments and defaults: 1-pixel outlines, -1 fills).
+
+        ``annotation_format`` is a view (``ViewAnnotationOptions``, ours or the SDK's, or its
+        value); id views are exact and as wide as their largest id (``dlconvert.render.views``).
+        """
+        from .conveniences import show_collection
+        return show_collection(self, image=image, thickness=thickness, with_text=with_text, height=height,
+                               width=width, annotation_format=annotation_format,
+                               label_instance_dict=label_instance_dict, color=color, alpha=alpha,
+                               frame_num=frame_num, label_map=label_map)
+
+    def download(self, filepath: str | os.PathLike[str], img_filepath: str | os.PathLike[str] | None = None,
+                 annotation_format: Any = "json", height: int | None = None, width: int | None = None,
+                 thickness: int | None = 1, with_text: bool = False, orientation: int = 0,
+                 alpha: float | None = 1.0, label_map=None):
+        """Save the item's JSON, picture or VTT as the SDK's ``download`` (its arguments and defaults)."""
+        from .conveniences import download_collection
+        return download_collection(self, filepath, img_filepath=img_filepath, annotation_format=annotation_format,
+                                   height=height, width=width, thickness=thickness, with_text=with_text,
+                                   orientation=orientation, alpha=alpha, label_map=label_map)
+
+    @_builder_or_new
+    def from_vtt_file(target, filepath: str | os.PathLike[str], item: Any = None,
+                      **kwargs: Any) -> AnnotationCollection:
+        """Subtitles from a WebVTT file (labels from ``<v>`` voice spans), as the SDK's ``from_vtt_file``.
+
+        Called on a builder, they are added to it (as the SDK); on the class, a new collection.
+        """
+        from .conveniences import read_vtt_into
+        return read_vtt_into(None if isinstance(target, type) else target, filepath, item=item, **kwargs)
+
+    def to_dtlpy(self, item: Any = None) -> Any:
+        """The SDK's ``AnnotationCollection`` of these annotations: ``item.annotations.upload(c.to_dtlpy(item))``."""
+        from .conveniences import to_dtlpy
+        return to_dtlpy(self, item=item)
+
 
 def _frozen_at(annotation: Annotation, state: FrameAnnotation) -> Annotation:
     """An image-like copy of ``annotation`` holding the geometry of one frame."""
-    return Annotation(state.annotation_definition, metadata=annotation.metadata, _json=annotation._json,
-                      fps=annotation.fps, v1_attributes=annotation.v1_attributes)
+    frozen = Annotation(state.annotation_definition, metadata=annotation.metadata, _json=annotation._json,
+                        fps=annotation.fps, v1_attributes=annotation.v1_attributes)
+    frozen._item = annotation._item  # it still draws at its item's size
+    return frozen
+
+
+def _cell(value: Any) -> str:
+    """A table cell of ``print()``: numbers to 2 decimals, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
 
 
 def _text(value: Any) -> str | None:

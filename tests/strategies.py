@@ -32,6 +32,7 @@ from dlconvert import (
     Subtitle,
     UndefinedAnnotationType,
 )
+from dlconvert.geometry import PASS_THROUGH_TYPES
 
 __all__ = [
     "CANVAS",
@@ -290,9 +291,12 @@ def segmentations(draw) -> Segmentation:
 
 @st.composite
 def undefined_definitions(draw) -> UndefinedAnnotationType:
-    """A type dlconvert does not model, with any JSON as its coordinates."""
+    """A type dlconvert does not model, with any JSON as its coordinates, of the class the reader gives it
+    (``Note``, ``Cube3d`` and ``Description`` for theirs)."""
     common = draw(_common())
-    return UndefinedAnnotationType(draw(st.sampled_from(UNMODELLED_TYPES)), draw(json_values()), **common)
+    type_ = draw(st.sampled_from(UNMODELLED_TYPES))
+    carrier = PASS_THROUGH_TYPES.get(type_, UndefinedAnnotationType)
+    return carrier.carried(type_, draw(json_values()), common["label"], common["attributes"], common["description"])
 
 
 #: Every definition strategy, by Dataloop type.

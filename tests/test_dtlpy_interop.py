@@ -404,8 +404,8 @@ def test_random_dtlpy_shapes_read_the_same_in_dlconvert(dl, box, angle, ring, po
 def test_random_dlconvert_video_reads_the_same_in_dtlpy(dl, collection):
     """Tracks written by dlconvert hold the same state on every frame in the SDK.
 
-    Both hold the last stored state (no interpolation); a state stored as not visible is still
-    drawn by the SDK (B24) while dlconvert says the object is not there: compared as such.
+    Both hold the last stored state (no interpolation) and give a hidden state marked not visible
+    (the SDK also draws it, B24; dlconvert's pictures leave it out, ``visible_at``).
     """
     data = as_file(collection.to_json())
     loaded = dl.AnnotationCollection.from_json(data).annotations
@@ -416,9 +416,8 @@ def test_random_dlconvert_video_reads_the_same_in_dtlpy(dl, collection):
         assert (sdk.start_frame, sdk.end_frame) == (track.start_frame, track.end_frame)
         for frame in range(track.start_frame, track.end_frame + 1):
             ours, theirs = track.get_frame(frame), sdk.frames[frame]
-            assert (ours is None) == (not theirs.object_visible)
-            if ours is None:
-                continue
+            assert ours.object_visible == theirs.object_visible
+            assert (track.visible_at(frame) is None) == (not theirs.object_visible)
             assert theirs.fixed == (frame in track.frames and track.frames[frame].fixed)
             definition = ours.annotation_definition
             if definition.type == "box":

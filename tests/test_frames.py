@@ -54,9 +54,11 @@ def _check_track(annotation: Annotation, annotation_json: dict, end: int, frames
     stored = _states(annotation_json)
     for n in frames:
         expected = _expected(annotation_json, n, end)
-        state = annotation.get_frame(n)
+        state = annotation.visible_at(n)
         if expected is None:
             assert state is None, n
+            held = annotation.get_frame(n)  # hidden: the SDK's get_frame still gives the state, marked so
+            assert held is None or held.object_visible is False, n
             continue
         assert state is not None, n
         assert state.frame_num == n
@@ -92,7 +94,7 @@ def test_sample_video_frames():
         _check_track(annotation, annotation_json, end, range(-2, 13))
     car, person = collection
     assert person.get_frame(5) is not None
-    assert person.get_frame(6) is None  # hidden keyframe
+    assert person.visible_at(6) is None and person.get_frame(6).object_visible is False  # hidden keyframe
     assert person.get_frame(7) is not None  # visible again
     assert person.get_frame(2) is None and person.get_frame(9) is None  # outside 3..8
     assert car.get_frame(9) is not None and car.get_frame(10) is None and car.get_frame(-1) is None
@@ -114,8 +116,8 @@ def test_sample_video_holds_between_keyframes():
     assert car.get_frame(2).annotation_definition.bounds() == (10.0, 70.0, 40.0, 88.0)
     assert car.get_frame(5).annotation_definition.bounds() == (46.0, 70.0, 76.0, 88.0)
     # The person's hidden state at 6 is held to the end of the track: gone from 6 to 8.
-    assert [person.get_frame(n) is not None for n in range(2, 10)] == [False, True, True, True,
-                                                                       False, False, False, False]
+    assert [person.visible_at(n) is not None for n in range(2, 10)] == [False, True, True, True,
+                                                                        False, False, False, False]
 
 
 def test_sample_collection_get_frame_lists_visible_annotations():
@@ -202,8 +204,10 @@ def test_hidden_state_is_not_there():
             snap["objectVisible"] = False
     collection = AnnotationCollection.from_json(copy.deepcopy(raw))
     track = collection[0]
-    assert [track.get_frame(n) is not None for n in range(18, 27)] == [True, True, False, False, False, False,
-                                                                        False, True, True]
+    assert [track.visible_at(n) is not None for n in range(18, 27)] == [True, True, False, False, False, False,
+                                                                         False, True, True]
+    assert [track.get_frame(n).object_visible for n in range(18, 27)] == [True, True, False, False, False, False,
+                                                                          False, True, True]
     assert [a.object_id for a in collection.get_frame(22)] == ["1"]
     assert track.frames[22].object_visible is False  # the state is stored, only not there
     assert orjson.dumps(collection.to_json()) == orjson.dumps(raw)
@@ -213,7 +217,8 @@ def test_hidden_first_frame():
     raw = _load(SAMPLE_VIDEO)
     raw["annotations"][0]["metadata"]["system"]["objectVisible"] = False
     collection = AnnotationCollection.from_json(copy.deepcopy(raw))
-    assert collection[0].get_frame(0) is None and collection[0].get_frame(1) is not None
+    assert collection[0].visible_at(0) is None and collection[0].visible_at(1) is not None
+    assert collection[0].get_frame(0).object_visible is False  # as the SDK: the state, marked hidden
     assert orjson.dumps(collection.to_json()) == orjson.dumps(raw)
 
 
@@ -297,7 +302,7 @@ def test_add_frame_and_add_frames_on_an_annotation():
     annotation.add_frames(Box(3, 0, 7, 4, label="a"), frame_num=12, end_frame_num=15)
     assert sorted(annotation.frames) == [4, 5, 9, 12]
     assert (annotation.start_frame, annotation.end_frame) == (4, 15)
-    present = {n: annotation.get_frame(n) is not None for n in range(2, 18)}
+    present = {n: annotation.visible_at(n) is not None for n in range(2, 18)}
     assert [n for n, there in present.items() if there] == [4, 5, 6, 7, 8, 12, 13, 14, 15]
     # A frame before the start moves the start; the old first frame becomes a snapshot.
     annotation.add_frame(Box(9, 9, 10, 10, label="b"), frame_num=1)
@@ -308,7 +313,7 @@ def test_add_frame_and_add_frames_on_an_annotation():
     (read,) = _round_trip(collection)
     _same_frames(annotation, read)
     assert read.frames[9].object_visible is False
-    assert read.get_frame(10) is None and read.get_frame(12) is not None
+    assert read.visible_at(10) is None and read.visible_at(12) is not None
 
 
 def test_add_frames_by_time_uses_fps():
@@ -331,7 +336,7 @@ def test_set_frame_moves_the_geometry_shortcuts():
     assert track.set_frame(4) is True
     assert (track.left, track.top, track.right, track.bottom) == (30, 20, 40, 30)
     assert track.coordinates == [{"x": 30, "y": 20, "z": 0}, {"x": 40, "y": 30, "z": 0}]
-    assert track.set_frame(5) is False  # hidden
+    assert track.set_frame(5) is True and track.get_frame(5).object_visible is False  # hidden, as the SDK
     assert track.set_frame(7) is False  # after the end
     # The JSON still starts from the first frame.
     assert collection.to_json()["annotations"][0]["coordinates"] == [{"x": 0, "y": 0, "z": 0},
@@ -394,19 +399,16 @@ def test_object_id_read_as_int_is_given_as_string():
 
 
 # -- audio ------------------------------------------------------------------------------------------
-def test_audio_subtitles_get_millisecond_frames():
+def test_audio_subtitles_keep_their_times_at_frame_0():
+    """As the SDK's builder and the platform write them (a real export: dtlpy-converters' conversation.json)."""
     collection = AnnotationCollection(filename="/talk.wav", mimetype="audio/wav")
     hi = collection.add(Subtitle(text="Hi", label="speaker.a"), start_time=0.25, end_time=1.5)
     yo = collection.add(Subtitle(text="Yo", label="speaker.b"), start_time=2.0, end_time=2.75)
     assert hi.fps == yo.fps == 1000.0
-    assert (hi.start_frame, hi.end_frame, hi.start_time, hi.end_time) == (250, 1500, 0.25, 1.5)
-    assert (yo.start_frame, yo.end_frame) == (2000, 2750)
-    texts = {n: [a.annotation_definition.text for a in collection.get_frame(n)]
-             for n in (0, 249, 250, 1000, 1500, 1501, 1999, 2000, 2750, 2751)}
-    assert texts == {0: [], 249: [], 250: ["Hi"], 1000: ["Hi"], 1500: ["Hi"], 1501: [], 1999: [],
-                     2000: ["Yo"], 2750: ["Yo"], 2751: []}
+    assert (hi.start_frame, hi.end_frame, hi.start_time, hi.end_time) == (0, 0, 0.25, 1.5)
+    assert (yo.start_frame, yo.end_frame, yo.start_time, yo.end_time) == (0, 0, 2.0, 2.75)
     system = collection.to_json()["annotations"][0]["metadata"]["system"]
-    assert (system["frame"], system["endFrame"], system["startTime"], system["endTime"]) == (250, 1500, 0.25, 1.5)
+    assert (system["frame"], system["endFrame"], system["startTime"], system["endTime"]) == (0, 0, 0.25, 1.5)
     back = _round_trip(collection)
     for built, read in zip(collection, back, strict=True):
         _same_frames(built, read)

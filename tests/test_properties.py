@@ -444,7 +444,36 @@ def test_segmentation_bounds_and_area_are_the_pixels(segmentation):
     assert segmentation.area == np.count_nonzero(mask) == oracle.area
     expected_bounds = oracle.bounds if mask.any() else (0, 0, 0, 0)
     assert segmentation.bounds() == tuple(expected_bounds)
-    assert segmentation.to_box().bounds() == tuple(expected_bounds)
+    # One box per 8-connected part, largest first (the SDK's to_box), on pixel edges.
+    parts = _parts_8_connected(mask)
+    boxes = segmentation.to_box()
+    assert [b.bounds() for b in boxes] == [bounds for _, bounds in parts]
+    assert all(b.label == segmentation.label and b.attributes == segmentation.attributes for b in boxes)
+
+
+def _parts_8_connected(mask: np.ndarray) -> list[tuple[int, tuple[float, float, float, float]]]:
+    """Oracle: ``(pixel count, box on pixel edges)`` of each 8-connected part, by a plain flood fill,
+    largest first (equal sizes in the order their first pixel comes, row by row)."""
+    seen = np.zeros(mask.shape, dtype=bool)
+    parts = []
+    for r, c in zip(*np.nonzero(mask), strict=True):
+        if seen[r, c]:
+            continue
+        stack, pixels = [(r, c)], []
+        seen[r, c] = True
+        while stack:
+            y, x = stack.pop()
+            pixels.append((y, x))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    ny, nx = y + dy, x + dx
+                    if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+        ys, xs = zip(*pixels, strict=True)
+        parts.append((len(pixels), (float(min(xs)), float(min(ys)), float(max(xs) + 1), float(max(ys) + 1))))
+    parts.sort(key=lambda part: -part[0])  # stable: raster order among equal sizes
+    return parts
 
 
 @relaxed

@@ -15,15 +15,21 @@ from .polygon import Polygon, Polyline
 from .pose import Pose
 from .segmentation import Segmentation
 from .subtitle import Subtitle
-from .undefined import UndefinedAnnotationType
+from .types import ANNOTATION_TYPE_CONSTANTS, AnnotationType, annotation_type_name
+from .undefined import PASS_THROUGH_TYPES, Cube3d, Description, Note, UndefinedAnnotationType
 
 __all__ = [
+    "ANNOTATION_TYPE_CONSTANTS",
     "DEFINITION_TYPES",
+    "AnnotationType",
     "BaseAnnotationDefinition",
     "Box",
     "Classification",
     "Cube",
+    "Cube3d",
+    "Description",
     "Ellipse",
+    "Note",
     "Point",
     "Polygon",
     "Polyline",
@@ -31,6 +37,7 @@ __all__ = [
     "Segmentation",
     "Subtitle",
     "UndefinedAnnotationType",
+    "annotation_type_name",
     "definition_from_json",
 ]
 
@@ -48,10 +55,8 @@ def definition_from_json(
     """Build the definition for a Dataloop ``type`` from its ``coordinates`` (unknown types pass through)."""
     cls = DEFINITION_TYPES.get(type_)
     if cls is None:
-        definition = UndefinedAnnotationType(type_, coordinates, label=label, attributes=attributes,
-                                             description=description)
-        object.__setattr__(definition, "_source", coordinates)
-        return definition
+        carrier = PASS_THROUGH_TYPES.get(type_, UndefinedAnnotationType)
+        return carrier.carried(type_, coordinates, label, attributes, description)
     if not has_coordinates and cls is not Classification:
         raise InvalidAnnotationError(f"a {type_!r} annotation needs coordinates", where="")
     return cls.from_coordinates(coordinates, label=label, attributes=attributes, description=description)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InvalidAnnotationError, json_pointer
 
-__all__ = ["BaseAnnotationDefinition", "read_number", "read_xy"]
+__all__ = ["BaseAnnotationDefinition", "finite_number", "read_number", "read_xy"]
 
 
 class BaseAnnotationDefinition:
@@ -32,6 +32,8 @@ class BaseAnnotationDefinition:
 
     type: ClassVar[str] = ""
     _geometry_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Fields that must hold a finite number, checked whenever set: name → whether ``None`` is allowed.
+    _number_fields: ClassVar[dict[str, bool]] = {}
 
     def __init__(
         self, label: str | None = None, attributes: dict | None = None, description: str | None = None
@@ -43,13 +45,19 @@ class BaseAnnotationDefinition:
 
     # -- attribute bookkeeping ---------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "attributes":
+        optional = self._number_fields.get(name)
+        if optional is not None:
+            value = finite_number(value, f"{type(self).__name__} {name}", optional=optional)
+        elif name == "attributes":
             if value is None:
                 value = {}
             elif not isinstance(value, dict):
                 raise TypeError(
                     f"attributes must be a dict of {{key: value}} (Dataloop v2 attributes), not {type(value).__name__}"
                 )
+        elif name in ("label", "description") and value is not None and not isinstance(value, str):
+            raise InvalidAnnotationError(f"{type(self).__name__} {name} must be a string or None, got "
+                                         f"{_kind(value)}", where="")
         if name in self._geometry_fields:
             object.__setattr__(self, "_source", None)
         object.__setattr__(self, name, value)
@@ -149,6 +157,24 @@ def _same(a: Any, b: Any) -> bool:
 
 #: The exact types of a JSON number (a bool is an int to ``isinstance``, but not a number here).
 _NUMBER_TYPES = frozenset({int, float})
+
+
+def finite_number(value: Any, name: str, *, optional: bool = False) -> Any:
+    """``value`` when it is a finite number (a numpy scalar becomes its Python number), else raise.
+
+    Every definition checks its numbers when they are set, so ``Box(left=nan)`` or
+    ``Box(angle="ninety")`` is refused at once, not later by a picture or a writer. ``None`` passes
+    only where the field is ``optional``. Ints stay ints (the JSON keeps them).
+    """
+    if type(value) in _NUMBER_TYPES:
+        if math.isfinite(value):
+            return value
+        raise InvalidAnnotationError(f"{name} must be a finite number, got {value}", where="")
+    if value is None and optional:
+        return None
+    if isinstance(value, (np.integer, np.floating)):
+        return finite_number(value.item(), name)
+    raise InvalidAnnotationError(f"{name} must be a number, got {_kind(value)}", where="")
 
 
 def read_number(value: Any, where: str) -> float:

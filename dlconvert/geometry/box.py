@@ -9,7 +9,7 @@ current releases ignore (dataloop-format.md, B4). We apply it everywhere: bounds
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -34,6 +34,8 @@ class Box(BaseAnnotationDefinition):
 
     type = "box"
     _geometry_fields = frozenset({"left", "top", "right", "bottom", "angle"})
+    _number_fields: ClassVar[dict[str, bool]] = {"left": False, "top": False, "right": False, "bottom": False,
+                                                 "angle": True}
 
     def __init__(
         self,
@@ -67,12 +69,18 @@ class Box(BaseAnnotationDefinition):
         return cls(left=x, top=y, right=x + w, bottom=y + h, label=label, **kwargs)
 
     @classmethod
-    def from_segmentation(cls, mask: np.ndarray, label: str | None = None, attributes: dict | None = None) -> Box:
-        """The box around every foreground pixel of ``mask`` (pixel edges, so one pixel is 1×1)."""
-        from .masks import mask_bounds
+    def from_segmentation(cls, mask: np.ndarray, label: str | None = None, attributes: dict | None = None) -> list[Box]:
+        """One box per separate segmentation of ``mask`` (8-connected parts, largest first), as the SDK.
 
-        left, top, right, bottom = mask_bounds(np.asarray(mask))
-        return cls(left=left, top=top, right=right, bottom=bottom, label=label, attributes=attributes)
+        Boxes lie on pixel edges (a one-pixel part is 1×1, as pycocotools' ``toBbox``), where the SDK
+        gives the boundary pixels' indices (one pixel less wide and high); a hole is not a part (the
+        SDK's contour tracing adds a box per hole, B17). An empty mask gives ``[]``.
+        """
+        from .masks import mask_parts
+
+        return [cls(left=left, top=top, right=right, bottom=bottom, label=label,
+                    attributes=dict(attributes) if attributes else None)
+                for left, top, right, bottom in mask_parts(np.asarray(mask))]
 
     # -- geometry --------------------------------------------------------------------------------
     @property

@@ -7,12 +7,12 @@ back_br, back_bl`` (each ``{x, y, z}``) and ``angle`` in degrees.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import InvalidAnnotationError, json_pointer
-from .base import BaseAnnotationDefinition, read_number, read_xy
+from .base import BaseAnnotationDefinition, finite_number, read_number, read_xy
 from .box import rotate_points
 
 __all__ = ["CUBE_CORNERS", "Cube"]
@@ -25,6 +25,7 @@ class Cube(BaseAnnotationDefinition):
 
     type = "cube"
     _geometry_fields = frozenset({*CUBE_CORNERS, "angle"})
+    _number_fields: ClassVar[dict[str, bool]] = {"angle": True}
 
     def __init__(
         self, label: str | None = None,
@@ -35,11 +36,16 @@ class Cube(BaseAnnotationDefinition):
         super().__init__(label=label, attributes=attributes, description=description)
         corners = (front_tl, front_tr, front_br, front_bl, back_tl, back_tr, back_br, back_bl)
         for name, value in zip(CUBE_CORNERS, corners, strict=True):
-            setattr(self, name, None if value is None else (float(value[0]), float(value[1])))
+            setattr(self, name, value)
         if angle is None and front_tl is not None and front_tr is not None:
             angle = math.degrees(math.atan2(self.front_tr[1] - self.front_tl[1],
                                             self.front_tr[0] - self.front_tl[0])) % 360
         self.angle = angle
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in CUBE_CORNERS:
+            value = _corner(value, f"Cube {name}")
+        super().__setattr__(name, value)
 
     @classmethod
     def from_boxes_and_angle(
@@ -92,3 +98,12 @@ class Cube(BaseAnnotationDefinition):
             corners.append(read_xy(coordinates[name], json_pointer(name)))
         angle = read_number(coordinates["angle"], "/angle") if "angle" in coordinates else None
         return cls(None, *corners, angle=angle)
+
+
+def _corner(value: Any, name: str) -> tuple[float, float]:
+    """A corner ``(x, y)`` of finite numbers, as floats; anything else is refused."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        raise InvalidAnnotationError(f"{name} must be a point (x, y), got {type(value).__name__}", where="")
+    return (float(finite_number(value[0], name + " x")), float(finite_number(value[1], name + " y")))

@@ -7,7 +7,7 @@ rotated x direction; a positive angle turns clockwise on screen, as ``cv2.ellips
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,6 +23,7 @@ class Ellipse(BaseAnnotationDefinition):
 
     type = "ellipse"
     _geometry_fields = frozenset({"x", "y", "rx", "ry", "angle"})
+    _number_fields: ClassVar[dict[str, bool]] = {"x": False, "y": False, "rx": False, "ry": False, "angle": False}
 
     def __init__(
         self, x: float | None = None, y: float | None = None, rx: float | None = None,
@@ -34,7 +35,7 @@ class Ellipse(BaseAnnotationDefinition):
         self.y = y
         self.rx = rx
         self.ry = ry
-        self.angle = angle or 0
+        self.angle = 0 if angle is None else angle
 
     def bounds(self) -> tuple[float, float, float, float]:
         theta = math.radians(self.angle)

@@ -23,6 +23,7 @@ __all__ = [
     "decode_png_mask",
     "encode_png_mask",
     "mask_bounds",
+    "mask_parts",
     "mask_to_rings",
     "mask_to_shapes",
     "png_size",
@@ -92,6 +93,27 @@ def mask_bounds(mask: np.ndarray) -> tuple[float, float, float, float]:
         return (0.0, 0.0, 0.0, 0.0)
     cols = np.flatnonzero(mask.any(axis=0))
     return (float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1))
+
+
+def mask_parts(mask: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """``(left, top, right, bottom)`` on pixel edges of each 8-connected part of a mask, largest first.
+
+    The parts are the instances :func:`mask_to_shapes` traces (a hole is not a part); equal sizes
+    keep raster order (the part whose first pixel comes first, row by row).
+    """
+    import cv2
+
+    binary = (np.asarray(mask) > 0).astype(np.uint8)
+    if binary.ndim != 2 or not binary.any():
+        return []
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    # OpenCV numbers the parts in no promised order: sort by size, then by where each part starts.
+    values, first = np.unique(labels.ravel(), return_index=True)  # first pixel of each label, row by row
+    starts = np.zeros(count, dtype=np.int64)
+    starts[values] = first
+    order = np.lexsort((starts[1:], -stats[1:count, cv2.CC_STAT_AREA]))
+    return [(float(x), float(y), float(x + w), float(y + h))
+            for x, y, w, h in stats[1:count][order][:, :4].tolist()]
 
 
 def mask_to_rings(

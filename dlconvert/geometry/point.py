@@ -6,7 +6,7 @@ Unlike the SDK (B13), ``right`` is x and ``bottom`` is y.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import InvalidAnnotationError
 from .base import BaseAnnotationDefinition, read_xy
@@ -19,6 +19,7 @@ class Point(BaseAnnotationDefinition):
 
     type = "point"
     _geometry_fields = frozenset({"x", "y"})
+    _number_fields: ClassVar[dict[str, bool]] = {"x": False, "y": False}
 
     def __init__(
         self, x: float | None = None, y: float | None = None, label: str | None = None,

@@ -46,7 +46,8 @@ def signed_area(ring: np.ndarray) -> float:
     """The signed area of one (n, 2) ring by the shoelace formula: positive when counter-clockwise in x-right,
     y-up axes (clockwise on screen). The one shoelace of dlconvert."""
     x, y = ring[:, 0], ring[:, 1]
-    return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    next_x, next_y = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))  # np.roll(·, -1), cheaper
+    return 0.5 * float(np.dot(x, next_y) - np.dot(y, next_x))
 
 
 def _fast_ring(ring: list) -> np.ndarray | None:
@@ -185,11 +186,11 @@ class Polygon(_Rings):
         short = [i for i, r in enumerate(self.parts) if len(r) < 3]
         if short:
             return [f"polygon ring {short[0]} has {len(self.parts[short[0]])} points (needs 3)"]
+        if any(signed_area(r) for r in self.parts):  # the common case, and the cheap test: has area
+            return []
         if all(len(np.unique(r, axis=0)) < 3 for r in self.parts):
             return ["polygon has fewer than 3 distinct points"]
-        if not any(signed_area(r) for r in self.parts):
-            return ["polygon has no area (its points are on one line)"]
-        return []
+        return ["polygon has no area (its points are on one line)"]
 
     @classmethod
     def from_segmentation(

@@ -31,6 +31,12 @@ class Pose(BaseAnnotationDefinition):
         self.template_id = template_id
         self.instance_id = instance_id if instance_id is not None else str(uuid.uuid1())
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._geometry_fields and value is not None and not isinstance(value, str):
+            raise InvalidAnnotationError(f"Pose {name} must be a string or None, got {type(value).__name__}",
+                                         where="")
+        super().__setattr__(name, value)
+
     def _geometry_key(self) -> Any:
         return (self.template_id, self.instance_id)
 

@@ -45,7 +45,7 @@ class Segmentation(BaseAnnotationDefinition):
     ) -> None:
         super().__init__(label=label, attributes=attributes, description=description)
         object.__setattr__(self, "_png", None)
-        object.__setattr__(self, "color", color)
+        object.__setattr__(self, "color", _rgb(color))
         self._mask = None if geo is None else _as_mask(geo)
 
     # -- the mask, decoded on first use ----------------------------------------------------------
@@ -91,11 +91,11 @@ class Segmentation(BaseAnnotationDefinition):
         shapes = mask_to_shapes(self.geo)
         return shapely.union_all(shapes).simplify(0) if shapes else shapely.MultiPolygon()
 
-    def to_box(self):
-        """The box around the mask (pixel edges)."""
+    def to_box(self) -> list:
+        """One box per separate part of the mask, as the SDK (see :meth:`Box.from_segmentation`)."""
         from .box import Box
 
-        return Box.from_segmentation(self.geo, label=self.label, attributes=dict(self.attributes))
+        return Box.from_segmentation(self.geo, label=self.label, attributes=self.attributes)
 
     def problems(self) -> list[str]:
         return [] if self.geo.any() else ["mask is empty"]
@@ -141,6 +141,8 @@ class Segmentation(BaseAnnotationDefinition):
         return definition
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "color":
+            value = _rgb(value)
         if name == "_mask":
             object.__setattr__(self, "_png", None)
         super().__setattr__(name, value)
@@ -162,3 +164,15 @@ def _as_mask(geo: Any) -> np.ndarray:
     mask = np.array(array, dtype=bool)
     mask.setflags(write=False)
     return mask
+
+
+def _rgb(color: Any) -> tuple[int, int, int] | None:
+    """``None`` or an RGB triple of whole numbers 0…255 (an RGBA colour's alpha is dropped)."""
+    if color is None:
+        return None
+    values = list(np.asarray(color).reshape(-1)) if isinstance(color, (list, tuple, np.ndarray)) else []
+    if len(values) not in (3, 4) or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v <= 255 for v in values):
+        raise InvalidAnnotationError(f"Segmentation color must be (r, g, b) whole numbers 0…255, got {color!r}",
+                                     where="")
+    return tuple(int(v) for v in values[:3])

@@ -25,6 +25,11 @@ class Subtitle(BaseAnnotationDefinition):
         super().__init__(label=label, attributes=attributes, description=description)
         self.text = text
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "text" and not isinstance(value, str):
+            raise InvalidAnnotationError(f"Subtitle text must be a string, got {type(value).__name__}", where="")
+        super().__setattr__(name, value)
+
     def _geometry_key(self) -> Any:
         return self.text
 

@@ -1,0 +1,175 @@
+"""The SDK's conveniences on the model that need the layers above it: pictures and files.
+
+The Dataloop SDK lets a collection or an annotation draw and save itself (``show``,
+``download``) and read captions (``from_vtt_file``). The model (``collection.py``,
+``annotation.py``) keeps those methods, as two-line delegators gathered in one section of each
+file ("SDK conveniences that reach up"), and the work is done here, where importing
+``render/`` and ``formats/`` points down. Defaults are the SDK's documented ones: a line
+thickness of 1 (outlines; -1 fills), alpha 1, ``download`` writing JSON unless asked otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .annotation import Annotation
+    from .collection import AnnotationCollection
+
+__all__ = ["download_annotation", "download_collection", "read_vtt_into", "show_annotation", "show_collection",
+           "to_dtlpy"]
+
+
+def show_collection(collection: AnnotationCollection, *, image: Any, thickness: int | None, with_text: bool,
+                    height: int | None, width: int | None, annotation_format: Any, label_instance_dict: dict | None,
+                    color: Any, alpha: float | None, frame_num: int | None, label_map: Any = None) -> np.ndarray:
+    """The picture of :meth:`AnnotationCollection.show` (see ``dlconvert.render.views`` for the views)."""
+    from .render.views import render
+
+    return render(collection, annotation_format, image=image, label_map=label_map,
+                  label_instance_dict=label_instance_dict, thickness=thickness, alpha=alpha, with_text=with_text,
+                  frame_num=frame_num, height=height, width=width, color=color).image
+
+
+def show_annotation(annotation: Annotation, **options: Any) -> np.ndarray:
+    """One annotation drawn alone, on a canvas the size of its item (or ``height``/``width``, or ``image``)."""
+    return show_collection(_alone(annotation, options.get("height"), options.get("width")), **options)
+
+
+def download_collection(collection: AnnotationCollection, filepath: str | os.PathLike[str], *,
+                        img_filepath: str | os.PathLike[str] | None, annotation_format: Any, height: int | None,
+                        width: int | None, thickness: int | None, with_text: bool, orientation: int,
+                        alpha: float | None, label_map: Any = None) -> Path:
+    """Write :meth:`AnnotationCollection.download`'s file; returns its path.
+
+    JSON is the item JSON (the export shape, read back identically); a picture is a PNG (a 32-bit
+    TIFF for ids past 65,535, with a ``.json`` legend beside id pictures); VTT holds the subtitles.
+    A ``filepath`` without an extension is a folder: the file is named after the item. With
+    ``orientation`` 2–8 the picture is turned back into the stored pixels' orientation (the SDK
+    leaves orientations 4, 5 and 7 mirrored, B9).
+    """
+    from .render.files import load_display_image, write_picture
+    from .render.views import ViewAnnotationOptions, as_view, render
+
+    view = as_view(annotation_format)
+    path = _target(Path(filepath), collection, view.value)
+    if view is ViewAnnotationOptions.JSON:
+        from ._io import atomic_write
+        from ._json import dumps
+
+        atomic_write(path, dumps(collection.to_json()))
+        return path
+    if view is ViewAnnotationOptions.VTT:
+        return _write_vtt(collection, path)
+    image = load_display_image(img_filepath) if img_filepath is not None else None
+    result = render(collection, view, image=image, label_map=label_map, thickness=thickness, alpha=alpha,
+                    with_text=with_text, height=height, width=width)
+    result.image = _to_stored(result.image, orientation)
+    return write_picture(result, path, view)
+
+
+def download_annotation(annotation: Annotation, filepath: str | os.PathLike[str], **options: Any) -> Path:
+    """:meth:`Annotation.download`: the annotation alone, as :func:`download_collection` writes it."""
+    return download_collection(_alone(annotation, options.get("height"), options.get("width")), filepath,
+                               img_filepath=None, orientation=0, **options)
+
+
+def read_vtt_into(collection: AnnotationCollection | None, filepath: str | os.PathLike[str], item: Any = None,
+                  **options: Any) -> AnnotationCollection:
+    """Subtitles of a WebVTT file: added to ``collection`` (a builder, as the SDK), or as a new collection."""
+    from .formats.vtt import from_vtt_file
+
+    if collection is None:
+        return from_vtt_file(filepath, item=item, **options)
+    read = from_vtt_file(filepath, item=item if item is not None else collection, **options)
+    for annotation in read:
+        annotation._item = collection
+    collection.annotations.extend(read.annotations)
+    return collection
+
+
+def to_dtlpy(collection: AnnotationCollection, item: Any = None) -> Any:
+    """The collection as the SDK's ``dtlpy.AnnotationCollection``, for ``item.annotations.upload(...)``.
+
+    Each annotation is read by the SDK's own ``Annotation.from_json`` from dlconvert's JSON, in
+    dlconvert's order; one the SDK cannot read raises :class:`PlatformError` (the SDK would drop it
+    with a log line, B7). ``item`` is the SDK item the annotations are for.
+    """
+    from .errors import PlatformError
+    from .platform._sdk import require_dtlpy
+
+    dl = require_dtlpy()
+    fps = collection.fps or (1000 if collection.is_audio else None)
+    annotations = []
+    for index, (annotation, data) in enumerate(zip(collection, collection.to_json()["annotations"], strict=True)):
+        try:
+            annotations.append(dl.Annotation.from_json(_json=data, item=item, is_video=annotation.is_video,
+                                                       is_audio=collection.is_audio, fps=fps))
+        except Exception as exc:  # the SDK raises anything from KeyError to its own exceptions
+            raise PlatformError(f"the Dataloop SDK cannot read annotation {index} ({annotation.type}, "
+                                f"{annotation.label!r}): {type(exc).__name__}: {exc}") from exc
+    return dl.AnnotationCollection(item=item, annotations=annotations)
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def _alone(annotation: Annotation, height: int | None, width: int | None) -> AnnotationCollection:
+    """A collection holding only ``annotation``, describing the item it belongs to (when known)."""
+    from .collection import AnnotationCollection
+
+    item = annotation._item
+    single = AnnotationCollection(annotations=[annotation], width=width, height=height)
+    if item is not None:
+        for key in ("filename", "name", "mimetype", "fps"):
+            setattr(single, key, getattr(single, key) or getattr(item, key, None))
+        single.orientation = getattr(item, "orientation", None)
+        if single.width is None and single.height is None:
+            single.width, single.height = getattr(item, "width", None), getattr(item, "height", None)
+    return single
+
+
+def _target(path: Path, collection: AnnotationCollection, view: str) -> Path:
+    """``path``, or ``path/<item stem>.<ext>`` when it has no extension (the SDK's rule)."""
+    if path.suffix:
+        return path
+    stem = Path(collection.name or Path(collection.filename or "annotations").name).stem
+    extension = {"json": ".json", "vtt": ".vtt"}.get(view, ".png")
+    return path / (stem + extension)
+
+
+def _write_vtt(collection: AnnotationCollection, path: Path) -> Path:
+    import tempfile
+
+    from ._io import atomic_write
+    from .dataset import ConvertOptions, Dataset
+    from .formats.vtt import write
+    from .report import ConversionReport
+
+    with tempfile.TemporaryDirectory(prefix="dlconvert-") as tmp:
+        written = write(Dataset([collection]), Path(tmp), ConvertOptions(), ConversionReport())
+        if not written:
+            raise ValueError("a VTT file needs a video or audio item")
+        atomic_write(path, Path(written[0]).read_bytes())
+    return path
+
+
+def _to_stored(picture: np.ndarray, orientation: int) -> np.ndarray:
+    """A picture drawn as displayed, turned back into the stored pixels' EXIF ``orientation`` (exactly)."""
+    if orientation in (None, 0, 1):
+        return picture
+    if orientation not in range(2, 9):
+        raise ValueError(f"orientation must be an EXIF orientation 1…8 (or 0), got {orientation!r}")
+    axes = (1, 0, *range(2, picture.ndim))
+    undo = {
+        2: lambda p: p[:, ::-1],                      # mirrored
+        3: lambda p: p[::-1, ::-1],                   # turned 180°
+        4: lambda p: p[::-1],                         # flipped
+        5: lambda p: p.transpose(axes),               # transposed
+        6: lambda p: np.rot90(p, 1),                  # shown turned 90° clockwise: turn back
+        7: lambda p: p[::-1, ::-1].transpose(axes),   # transversed
+        8: lambda p: np.rot90(p, -1),                 # shown turned 90° counter-clockwise
+    }[orientation]
+    return np.ascontiguousarray(undo(picture))
