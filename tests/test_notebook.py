@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def test_notebook_runs_on_the_bundled_sample(sample_run, sample_dir, tmp_path):
     text = "".join(o.get("text", "") for o in _outputs(sample_run) if o.output_type == "stream")
     assert (f"{len(items)} items ({sum(not c.is_audio for c in items)} with pictures), "
             f"{sum(len(c) for c in items)} annotations") in text
+    assert f"all 4 images found (looked in: the image each reader paired with its item; {sample_dir / 'items'})" in text
     report = Converter().run(sample_dir, "dataloop", tmp_path / "coco", "coco")
     assert report.issues  # the sample has things COCO cannot hold
     tables = [o["data"]["text/html"] for o in _outputs(sample_run) if "text/html" in o.get("data", {})]
@@ -103,4 +105,21 @@ def test_notebook_reads_another_format_by_changing_its_first_cell(sample_dir, tm
     notebook = _execute(tmp_path, first)
     _check_ran_and_showed_pictures(notebook, minimum=3)
     text = "".join(o.get("text", "") for o in _outputs(notebook) if o.output_type == "stream")
-    assert "4 items (4 with pictures)" in text and str(sample_dir / "items") in text
+    listed = len(json.loads((tmp_path / "coco" / "coco.json").read_text(encoding="utf-8"))["images"])
+    assert listed == 3  # the sample's images (the video item is not an image: COCO skips it)
+    assert f"{listed} items ({listed} with pictures)" in text and str(sample_dir / "items") in text
+    assert f"all {listed} images found" in text
+
+
+def test_notebook_counts_the_images_it_cannot_find(sample_dir, tmp_path):
+    """The same count as ``dlconvert render`` (issue 13 §2); the pictures are still shown, on checkerboards."""
+    Converter().run(sample_dir, "dataloop", tmp_path / "coco", "coco")
+    first = f"SOURCE = {str(tmp_path / 'coco' / 'coco.json')!r}\nFORMAT = \"coco\"\nIMAGES = None\n"
+    notebook = _execute(tmp_path, first)
+    _check_ran_and_showed_pictures(notebook, minimum=3)
+    text = "".join(o.get("text", "") for o in _outputs(notebook) if o.output_type == "stream")
+    names = sorted(image["file_name"] for image in
+                   json.loads((tmp_path / "coco" / "coco.json").read_text(encoding="utf-8"))["images"])
+    assert names == ["animals/empty_01.png", "street/scene_01.png", "street/scene_02.jpg"]
+    assert "3 of 3 images not found: /animals/empty_01.png, /street/scene_01.png, /street/scene_02.jpg (looked in: " \
+        in text

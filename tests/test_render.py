@@ -279,16 +279,25 @@ def test_id_pictures_hold_exactly_the_drawn_ids(scene, view):
         assert sorted(int(k) for k in legend["values"]) == sorted(set(values))
 
 
-def test_object_ids_past_what_a_picture_holds_are_counted_not_wrapped(tmp_path):
-    """An objectId that is not a whole number 0…2³¹−1 is left out and counted, never wrapped (B20)."""
+def test_object_ids_a_picture_cannot_hold_get_a_value_by_position_never_wrapped(tmp_path):
+    """An objectId that is not a whole number 1…2³¹−1 is never wrapped (B20) nor dropped: it is drawn
+    with its position's value (the next free one when taken), and the legend says which id it is."""
+    given = ["7", 12.0, "2147483647", "2147483648", "-1", "abc", 1.5, 0]
     raw = {"filename": "/a.png", "metadata": {"system": {"mimetype": "image/png", "width": 40, "height": 30}},
            "annotations": [{"type": "box", "label": "a", "coordinates": [{"x": 2 + 4 * i, "y": 2}, {"x": 5 + 4 * i,
                             "y": 20}], "metadata": {"system": {"objectId": object_id}}}
-                           for i, object_id in enumerate(["7", 12.0, "2147483647", "2147483648", "-1", "abc", 1.5])]}
+                           for i, object_id in enumerate(given)]}
     collection = AnnotationCollection.from_json(raw)
     result = render(collection, "object_id")
-    assert set(np.unique(result.image).tolist()) == {0, 7, 12, 2**31 - 1}
-    assert result.not_drawn == {"object id not a whole number 0…2147483647": 4}
+    # positions 4, 5, 6 are free; position 7 is object 7's, so 1.5 takes 8 and the id 0 (position 8) takes 9
+    values = [7, 12, 2**31 - 1, 4, 5, 6, 8, 9]
+    assert set(np.unique(result.image).tolist()) == {0, *values}
+    assert not result.not_drawn and result.drawn == len(given)
+    for index, (annotation, value) in enumerate(zip(collection, values, strict=True)):
+        assert result.image[10, 3 + 4 * index] == value  # the box is drawn with its value
+        assert result.legend[value]["object_id"] == annotation.object_id  # and the legend names its own id
+        assert ("position" in result.legend[value]) == (index >= 3)
+    assert result.legend[9] == {"object_id": "0", "label": "a", "position": 8}
     path = write_picture(result, tmp_path / "ids.png", ViewAnnotationOptions.OBJECT_ID)
     for back in _read_back(path):
         assert np.array_equal(back.astype(np.int64), result.image.astype(np.int64))
@@ -500,7 +509,9 @@ def test_shapeless_types_draw_nothing_and_are_counted():
     for view in VIEWS:
         result = render(collection, view, image=base if view == "img_mask" else None)
         assert result.drawn == 0
-        assert result.not_drawn == {"class has no shape": 1, "subtitle has no shape": 1}, view
+        assert result.not_drawn == {"render.no-shape": 2}, view
+        assert result.problems == {0: ("render.no-shape", "class has no shape"),
+                                   1: ("render.no-shape", "subtitle has no shape")}
         if view == "img_mask":
             assert np.array_equal(result.image, base)
         else:
@@ -522,7 +533,7 @@ def test_instance_picture_reads_back_into_one_segmentation_per_label(scene):
     collection, _, _ = scene
     labels = LabelMap.from_names(_ID_LABELS)
     picture = render(collection, "instance", label_map=labels).image
-    recovered = AnnotationCollection.from_instance_mask(picture, labels.instance_map())
+    recovered = AnnotationCollection.from_instance_mask(picture, labels.instance_map(), object_ids=True)
     drawn = {a.label for a in collection}
     assert sorted(a.label for a in recovered) == sorted(drawn)
     for annotation in recovered:
@@ -554,7 +565,7 @@ def test_sdk_rendered_instance_png_loads_into_segmentations():
     values = sorted(set(np.unique(picture).tolist()) - {0})
     assert values == [1, 20, 156, 196]
     recovered = AnnotationCollection.from_instance_mask(picture, {f"id {v}": v for v in values},
-                                                        filename="/0000000162.jpg")
+                                                        filename="/0000000162.jpg", object_ids=True)
     assert (recovered.width, recovered.height) == (1536, 768) and len(recovered) == len(values)
     counts = {}
     for annotation, value in zip(recovered, values, strict=True):
@@ -569,7 +580,9 @@ def test_sdk_rendered_instance_png_loads_into_segmentations():
 
 def test_show_and_download_use_the_same_renderer(tmp_path):
     collection = _item(60, 40, Box(left=5, top=5, right=30, bottom=30, label="a"), object_ids=[70_000])
-    assert np.array_equal(collection.show(annotation_format="object_id"), render(collection, "object_id").image)
+    for thickness in (-1, 1, 3):
+        assert np.array_equal(collection.show(annotation_format="object_id", thickness=thickness),
+                              render(collection, "object_id", thickness=thickness).image)
     path = collection.download(tmp_path / "ids.png", annotation_format="object_id")
     assert path.suffix == ".tiff"
     assert set(np.unique(np.asarray(Image.open(path))).tolist()) == {0, 70_000}
@@ -595,11 +608,11 @@ def test_cli_render_writes_the_export_layout(cli_runner, sample_dir, tmp_path):
     result = cli_runner.invoke(main, ["render", str(sample_dir), str(out), "--from", "dataloop", "--view", "mask",
                                       "--view", "instance", "--view", "object_id", "--view", "overlay", "--sheet"])
     assert result.exit_code == 0, result.output + result.stderr
-    assert "16 pictures of 5 items" in result.stderr
+    assert f"16 pictures of 5 items (1 without a picture: audio) written to {out}" in result.stderr
     stems = ["animals/empty_01", "street/scene_01", "street/scene_02", "video/traffic"]
     expected = {f"{view}/{stem}.png" for view in VIEWS for stem in stems}
     expected |= {f"{view}/{stem}.json" for view in ID_VIEWS for stem in stems}
-    expected |= {"labelmap.json", "sheet.png"}
+    expected |= {"labelmap.json", "sheet.png", ".dlconvert-output.json"}
     assert set(_tree(out)) == expected  # no audio picture, nothing else
 
     labels = LabelMap.load(out / "labelmap.json")
@@ -630,9 +643,9 @@ def _huge_dataset(root: Path, width: int, height: int) -> Path:
 
 def test_cli_render_refuses_a_huge_canvas_in_one_line(cli_runner, tmp_path):
     src = _huge_dataset(tmp_path / "src", 10**9, 10**9)
-    for view in ("mask", "instance", "overlay"):
+    for view in ("mask", "instance", "overlay"):  # (the image is missing: allowed, to reach the canvas)
         result = cli_runner.invoke(main, ["render", str(src), str(tmp_path / view), "--from", "dataloop",
-                                          "--view", view, "--sheet"])
+                                          "--view", view, "--sheet", "--allow-missing-images"])
         assert result.exit_code == 1
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and "larger than the limit" in lines[0]

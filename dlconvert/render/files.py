@@ -1,6 +1,13 @@
 """Rendered pictures on disk: loading an item's image as people see it, writing PNGs and legends,
 and rendering a whole dataset into the Dataloop export layout (``mask/``, ``instance/``,
-``object_id/``, ``img_mask/`` mirroring the items' remote folders)."""
+``object_id/``, ``img_mask/`` — the overlay, under the export's own name — mirroring the items'
+remote folders).
+
+Images are found by :class:`~dlconvert.images.ImageLookup`. An overlay whose image is not found is
+never drawn on something that passes for a photo: the render counts it and fails at the end with
+``N of M images not found`` (:class:`~dlconvert.render.report.MissingImagesError`), unless
+``allow_missing_images``, which draws it on a grey checkerboard and still counts it.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +23,21 @@ from .._io import atomic_write, safe_join
 from .._json import dumps
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError
+from ..images import ImageLookup
 from ..labels import LabelMap
-from .views import MAX_CANVAS_PIXELS, MAX_ID, RenderResult, ViewAnnotationOptions, as_view, render
+from .report import MissingImagesError, RenderReport
+from .views import (
+    MAX_CANVAS_PIXELS,
+    MAX_ID,
+    RenderResult,
+    ViewAnnotationOptions,
+    as_view,
+    check_style,
+    render,
+)
 
-__all__ = ["encode_picture", "item_picture", "load_display_image", "load_video_frame", "render_dataset",
-           "write_picture"]
+__all__ = ["check_images", "encode_picture", "item_picture", "load_display_image", "load_video_frame", "picture_views",
+           "render_dataset", "render_items", "write_picture"]
 
 
 def load_video_frame(path: str | os.PathLike[str], frame_num: int = 0) -> np.ndarray | None:
@@ -37,13 +54,17 @@ def load_video_frame(path: str | os.PathLike[str], frame_num: int = 0) -> np.nda
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB) if ok else None
 
 
-def item_picture(collection: AnnotationCollection, images_root: Path | None, frame_num: int | None = None
-                 ) -> np.ndarray | None:
-    """The item's image as people see it (a video's frame), when its file is under ``images_root``."""
-    from ..images import find_image
+def item_picture(collection: AnnotationCollection, images_root: ImageLookup | str | os.PathLike[str] | None = None,
+                 frame_num: int | None = None) -> np.ndarray | None:
+    """The item's image as people see it (a video's frame), or None when it is not found.
 
-    path = find_image(images_root, collection.filename or "") if images_root else None
-    if path is None or collection.is_audio:
+    ``images_root``: an :class:`~dlconvert.images.ImageLookup`, or a folder tried before the image
+    the reader paired with the item (``collection.image_path``).
+    """
+    if collection.is_audio:
+        return None
+    path = ImageLookup.of(images_root).find(collection)
+    if path is None:
         return None
     if collection.is_video:
         return load_video_frame(path, frame_num or 0)
@@ -95,36 +116,99 @@ def write_picture(result: RenderResult, path: Path, view: ViewAnnotationOptions)
     atomic_write(target, data)
     if view in (ViewAnnotationOptions.INSTANCE, ViewAnnotationOptions.OBJECT_ID):
         legend = {"background": 0, "values": {str(k): v for k, v in sorted(result.legend.items())},
-                  "overlap_pixels": result.overlap_pixels, "not_drawn": dict(result.not_drawn)}
+                  "overlap_pixels": result.overlap_pixels, "not_drawn": dict(sorted(result.not_drawn.items()))}
         atomic_write(path.with_suffix(".json"), dumps(legend))
     return target
 
 
-def render_dataset(collections: Iterable[AnnotationCollection], dst: str | os.PathLike[str], views: Iterable,
-                   *, images_root: Path | None = None, label_map: LabelMap | None = None, frame_num: int | None = None,
-                   alpha: float | None = None, thickness: int | None = None, with_text: bool = False,
-                   progress=None, first_index: int = 0) -> dict[str, int]:
-    """Render every item in every view into ``dst/<view>/<remote dir>/<stem>.png``; returns counts.
+def check_images(collections: Iterable[AnnotationCollection],
+                 images_root: ImageLookup | str | os.PathLike[str] | None = None) -> RenderReport:
+    """Look for every item's image without drawing anything: the counts an overlay render would report
+    (``missing_images_line()``: ``N of M images not found: …``). Audio items have no image to find."""
+    images = ImageLookup.of(images_root)
+    report = RenderReport(looked_in=images.describe())
+    for collection in collections:
+        report.items += 1
+        if collection.is_audio:
+            report.skipped += 1
+        else:
+            report.image(collection.filename or collection.name or f"item_{report.items}",
+                         images.find(collection) is not None)
+    return report
 
+
+def picture_views(views: Iterable) -> list[ViewAnnotationOptions]:
+    """The views asked (any form :func:`~dlconvert.render.views.as_view` takes), refusing JSON and VTT."""
+    chosen = [as_view(v) for v in views]
+    for view in chosen:
+        if view in (ViewAnnotationOptions.JSON, ViewAnnotationOptions.VTT):
+            raise ValueError(f"{view.value} is not a picture; render takes mask, instance, object_id or overlay")
+    return chosen
+
+
+def render_dataset(collections: Iterable[AnnotationCollection], dst: str | os.PathLike[str], views: Iterable,
+                   *, images_root: ImageLookup | str | os.PathLike[str] | None = None,
+                   label_map: LabelMap | None = None, frame_num: int | None = None, alpha: float | None = None,
+                   thickness: int | None = None, with_text: bool = False, color_by: str = "label",
+                   allow_missing_images: bool = False, progress=None, first_index: int = 0) -> RenderReport:
+    """Render every item in every view into ``dst/<view>/<remote dir>/<stem>.png``; returns the counts.
+
+    Pictures are written as they are drawn (``render_source`` builds a whole folder atomically).
+    With an overlay view, an item whose image is not found (``images_root``: an
+    :class:`~dlconvert.images.ImageLookup` or the folder tried first) raises
+    :class:`~dlconvert.render.report.MissingImagesError` once every item has been looked at (nothing
+    more is drawn after the first one), unless ``allow_missing_images``.
     An item without a name is written as ``item_<n>``, ``n`` counting from ``first_index + 1``
     (a shard of a larger dataset passes the number of items before it).
     """
-    views = [as_view(v) for v in views]
-    counts = {"items": 0, "pictures": 0, "skipped": 0}
-    items = progress(collections) if progress else collections
-    for collection in items:
-        counts["items"] += 1
+    style = checked_style(frame_num=frame_num, alpha=alpha, thickness=thickness, with_text=with_text,
+                          color_by=color_by)
+    report = render_items(collections, dst, views, images=ImageLookup.of(images_root), label_map=label_map,
+                          style=style, allow_missing_images=allow_missing_images, progress=progress,
+                          first_index=first_index)
+    if report.images_missing and not allow_missing_images:
+        raise MissingImagesError(report)
+    return report
+
+
+def checked_style(**style) -> dict:
+    """The drawing arguments, checked (:func:`~dlconvert.render.views.check_style`)."""
+    check_style(**{k: v for k, v in style.items() if k != "with_text"})
+    return style
+
+
+def render_items(collections: Iterable[AnnotationCollection], dst: str | os.PathLike[str], views: Iterable, *,
+                 images: ImageLookup, label_map: LabelMap | None, style: dict, allow_missing_images: bool,
+                 progress=None, first_index: int = 0) -> RenderReport:
+    """:func:`render_dataset` without the final check: a shard's counts, for the caller to add up."""
+    views = picture_views(views)
+    overlay = ViewAnnotationOptions.ANNOTATION_ON_IMAGE in views
+    report = RenderReport(looked_in=images.describe() if overlay else "")
+    frame_num = style.get("frame_num")
+    for collection in progress(collections) if progress else collections:
+        report.items += 1
         if collection.is_audio:
-            counts["skipped"] += 1
+            report.skipped += 1
             continue
-        overlay = ViewAnnotationOptions.ANNOTATION_ON_IMAGE in views
-        image = item_picture(collection, images_root, frame_num) if overlay else None
-        name = collection.filename or collection.name or f"item_{first_index + counts['items']}"
+        name = collection.filename or collection.name or f"item_{first_index + report.items}"
+        failing = report.images_missing and not allow_missing_images
+        if failing:  # the render will fail: only count the rest, reading no more pixels
+            if overlay:
+                report.image(name, images.find(collection) is not None)
+            continue
+        image = item_picture(collection, images, frame_num) if overlay else None
+        if overlay:
+            report.image(name, image is not None)
+            if image is None and not allow_missing_images:
+                continue
         stem = posixpath.splitext(name.lstrip("/"))[0]
+        problems: dict[int, tuple[str, str]] = {}
         for view in views:
             result = render(collection, view, image=image if view is ViewAnnotationOptions.ANNOTATION_ON_IMAGE
-                            else None, label_map=label_map, frame_num=frame_num, alpha=alpha, thickness=thickness,
-                            with_text=with_text)
+                            else None, label_map=label_map, **style)
             write_picture(result, safe_join(Path(dst) / view.value, stem + ".png"), view)
-            counts["pictures"] += 1
-    return counts
+            report.pictures += 1
+            for index, problem in result.problems.items():
+                problems.setdefault(index, problem)
+        report.left_out(name, problems)
+    return report

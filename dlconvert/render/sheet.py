@@ -1,4 +1,9 @@
-"""Contact sheets: many items' overlays in one picture, each tile captioned with its file name."""
+"""Contact sheets: many items' overlays in one picture, each tile captioned with its file name.
+
+Images are found and missing ones counted as by ``render_dataset``: a sheet whose images are not
+all found raises :class:`~dlconvert.render.report.MissingImagesError` unless ``allow_missing_images``
+(those tiles are then grey checkerboards, captioned ``(no image)``).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,23 @@ from pathlib import Path
 import numpy as np
 
 from ..collection import AnnotationCollection
+from ..images import ImageLookup
 from ..labels import LabelMap
-from .views import ViewAnnotationOptions, render
+from .report import MissingImagesError, RenderReport
+from .views import ViewAnnotationOptions, as_view, check_style, render
 
 __all__ = ["contact_sheet", "view_strip"]
 
 _CAPTION = 18
+#: Bounds of the sheet's layout arguments (pixels, tiles).
+MAX_TILE = 4096
+MAX_COLUMNS = 256
+MAX_GAP = 1000
+
+
+def _check_range(name: str, value: object, low: int, high: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number {low}…{high}, not {value!r}")
 
 
 def _displayable(picture: np.ndarray) -> np.ndarray:
@@ -30,9 +46,11 @@ def _displayable(picture: np.ndarray) -> np.ndarray:
 
 def view_strip(collection: AnnotationCollection, *, image: np.ndarray | None = None,
                label_map: LabelMap | None = None, frame_num: int | None = None, gap: int = 6) -> np.ndarray:
-    """One item in the four views side by side, each captioned (for READMEs and notebooks)."""
+    """One item in the four views side by side, each captioned (for READMEs and notebooks); without
+    ``image`` the overlay is drawn on the grey checkerboard of a missing image."""
     import cv2
 
+    _check_range("gap", gap, 0, MAX_GAP)
     panels = []
     for view, caption in ((ViewAnnotationOptions.MASK, "mask"), (ViewAnnotationOptions.INSTANCE, "instance"),
                           (ViewAnnotationOptions.OBJECT_ID, "object_id"),
@@ -52,24 +70,49 @@ def view_strip(collection: AnnotationCollection, *, image: np.ndarray | None = N
     return np.concatenate(strip, axis=1)
 
 
-def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: Path | None = None,
+def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: ImageLookup | str | Path | None = None,
                   label_map: LabelMap | None = None, columns: int = 4, tile: int = 256,
-                  view=ViewAnnotationOptions.ANNOTATION_ON_IMAGE, frame_num: int | None = None) -> np.ndarray:
-    """One RGB picture: a grid of ``tile``-pixel renders of ``items`` (audio items are left out)."""
+                  view=ViewAnnotationOptions.ANNOTATION_ON_IMAGE, frame_num: int | None = None,
+                  color_by: str = "label", allow_missing_images: bool = False,
+                  report: RenderReport | None = None) -> np.ndarray:
+    """One RGB picture: a grid of ``tile``-pixel renders of ``items`` (audio items are left out).
+
+    ``images_root``: an :class:`~dlconvert.images.ImageLookup` or the folder tried first. Overlay
+    tiles count their images into ``report`` (when given); missing ones raise
+    :class:`~dlconvert.render.report.MissingImagesError` at the end unless ``allow_missing_images``.
+    """
     import cv2
 
     from .files import item_picture
 
+    _check_range("columns", columns, 1, MAX_COLUMNS)
+    _check_range("tile", tile, 16, MAX_TILE)
+    check_style(frame_num=frame_num, color_by=color_by)
+    view = as_view(view)
+    overlay = view is ViewAnnotationOptions.ANNOTATION_ON_IMAGE
+    images = ImageLookup.of(images_root)
+    counts = report if report is not None else RenderReport()
+    counts.looked_in = counts.looked_in or images.describe()
     tiles = []
     for collection in items:
         if collection.is_audio:
             continue
-        image = item_picture(collection, images_root, frame_num)
-        picture = _displayable(render(collection, view, image=image, label_map=label_map, frame_num=frame_num).image)
+        name = posixpath.basename(collection.filename or collection.name or "")
+        if overlay and counts.images_missing and not allow_missing_images:  # failing: only count the rest
+            counts.image(collection.filename or collection.name or name, images.find(collection) is not None)
+            continue
+        image = item_picture(collection, images, frame_num) if overlay else None
+        if overlay:
+            counts.image(collection.filename or collection.name or name, image is not None)
+            if image is None:
+                name = f"(no image) {name}"
+        picture = _displayable(render(collection, view, image=image, label_map=label_map, frame_num=frame_num,
+                                      color_by=color_by).image)
         scale = tile / max(picture.shape[:2])
         size = (max(1, round(picture.shape[1] * scale)), max(1, round(picture.shape[0] * scale)))
-        name = posixpath.basename(collection.filename or collection.name or "")
         tiles.append((cv2.resize(picture, size, interpolation=cv2.INTER_AREA), name))
+    if counts.images_missing and not allow_missing_images:
+        raise MissingImagesError(counts)
     if not tiles:
         return np.zeros((tile + _CAPTION, tile, 3), dtype=np.uint8)
     columns = max(1, min(columns, len(tiles)))
