@@ -1,4 +1,5 @@
-"""The command line on the bundled sample: ``info`` (text and JSON) and ``demo``.
+"""The command line on the bundled sample: ``info`` (text and JSON), ``demo``, and what every option of
+``info``, ``validate`` and ``verify`` says and accepts.
 
 The expected counts are computed here from the sample's JSON files with the standard library
 only, not through dlconvert.
@@ -11,6 +12,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import click
 import orjson
 import pytest
 
@@ -58,19 +60,26 @@ def test_sample_counts_are_what_the_sample_readme_says(sample_dir: Path):
     assert counts["frame_states"] == 10 + 6 + 3
 
 
+def _counts(document: dict) -> dict:
+    """The summary's counts, without what ``info --json`` says besides them."""
+    return {k: v for k, v in document.items() if k not in ("format", "label_files", "problems")}
+
+
 def test_info_json_counts(cli_runner, sample_dir: Path):
     result = cli_runner.invoke(main, ["info", "--json", str(sample_dir)])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert json.loads(result.stdout) == _sample_counts(sample_dir)
+    document = json.loads(result.stdout)
+    assert _counts(document) == _sample_counts(sample_dir)
+    assert document["format"] == "dataloop" and document["label_files"] is None and document["problems"] == []
     # Keys in a stable order.
-    assert list(json.loads(result.stdout)) == ["items", "annotated_items", "annotations", "by_type", "by_label",
-                                               "by_mimetype", "tracks", "frame_states", "max_frame"]
+    assert list(document) == ["format", "items", "annotated_items", "annotations", "by_type", "by_label",
+                              "by_mimetype", "tracks", "frame_states", "max_frame", "label_files", "problems"]
 
 
 def test_info_json_on_the_json_folder_and_one_file(cli_runner, sample_dir: Path):
     on_json = cli_runner.invoke(main, ["info", "--json", str(sample_dir / "json")])
-    assert on_json.exit_code == 0 and json.loads(on_json.stdout) == _sample_counts(sample_dir)
+    assert on_json.exit_code == 0 and _counts(json.loads(on_json.stdout)) == _sample_counts(sample_dir)
     one = cli_runner.invoke(main, ["info", "--json", str(sample_dir / "json/street/scene_02.json")])
     assert one.exit_code == 0
     item = json.loads((sample_dir / "json/street/scene_02.json").read_text(encoding="utf-8"))
@@ -129,28 +138,29 @@ def test_demo_writes_the_sample_back_identical(cli_runner, sample_dir: Path, tmp
     assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == _sample_counts(sample_dir)
 
 
-def test_demo_refuses_a_non_empty_folder(cli_runner, tmp_path: Path):
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["plain", "overwrite"])
+def test_demo_never_touches_a_folder_of_files_it_did_not_write(cli_runner, tmp_path: Path, overwrite: list[str]):
     out = tmp_path / "busy"
     out.mkdir()
     keep = out / "precious.txt"
     keep.write_text("do not delete", encoding="utf-8")
-    result = cli_runner.invoke(main, ["demo", str(out)])
+    result = cli_runner.invoke(main, ["demo", *overwrite, str(out)])
     assert result.exit_code == 1
     assert result.stdout == ""
-    expected = f"error: {out}: the output folder is not empty; pass --overwrite to replace it"
-    assert result.stderr.splitlines() == [expected]
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {out}: ") and "precious.txt" in line
     assert "Traceback" not in result.output
     assert keep.read_text(encoding="utf-8") == "do not delete"
     assert sorted(p.name for p in out.iterdir()) == ["precious.txt"]
 
 
-def test_demo_overwrite_replaces_the_folder(cli_runner, tmp_path: Path):
-    out = tmp_path / "busy"
-    out.mkdir()
-    (out / "stale.json").write_text("{}", encoding="utf-8")
+def test_demo_overwrite_replaces_its_own_previous_output(cli_runner, tmp_path: Path):
+    out = tmp_path / "demo"
+    assert cli_runner.invoke(main, ["demo", str(out)]).exit_code == 0
+    again = cli_runner.invoke(main, ["demo", str(out)])
+    assert again.exit_code == 1 and again.stderr.startswith(f"error: {out}: ")
     result = cli_runner.invoke(main, ["demo", "--overwrite", str(out)])
     assert result.exit_code == 0, result.output
-    assert not (out / "stale.json").exists()
     assert (out / "dataloop" / "json" / "street" / "scene_01.json").is_file()
 
 
@@ -171,3 +181,50 @@ def test_demo_refuses_a_file(cli_runner, tmp_path: Path):
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert out.read_text(encoding="utf-8") == "x"
+
+
+# ==== what every option says and accepts ===========================================================
+def _options(command: str) -> dict[str, click.Option]:
+    return {option.opts[0]: option for option in main.commands[command].params if isinstance(option, click.Option)}
+
+
+@pytest.mark.parametrize("command", ["info", "validate", "verify"])
+def test_every_option_has_help_text(command):
+    missing = [name for name, option in _options(command).items() if not (option.help or "").strip()]
+    assert missing == []
+
+
+@pytest.mark.parametrize(("command", "flag"), [("info", "--from"), ("validate", "--from"), ("verify", "--from"),
+                                               ("verify", "--via")])
+def test_format_options_list_the_formats(cli_runner, command, flag):
+    from dlconvert.formats import list_formats
+
+    help_text = " ".join(cli_runner.invoke(main, [command, "--help"]).stdout.split("Options:", 1)[1].split())
+    described = help_text.split(flag, 1)[1].split(" --", 1)[0]
+    assert all(spec.name in described for spec in list_formats())
+
+
+@pytest.mark.parametrize(("args", "bad"), [
+    (["--min-iou", "1.5"], "--min-iou"), (["--min-iou", "-0.1"], "--min-iou"), (["--min-iou", "nan"], "--min-iou"),
+    (["--max-distance", "-1"], "--max-distance"), (["--max-distance", "inf"], "--max-distance"),
+    (["--precision", "99"], "--precision"),
+])
+def test_verify_refuses_numbers_out_of_range(cli_runner, sample_dir: Path, args: list[str], bad: str):
+    result = cli_runner.invoke(main, ["verify", str(sample_dir), "--from", "dataloop", "--via", "coco", *args])
+    assert result.exit_code == 2
+    assert bad in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["info", "validate"])
+def test_info_and_validate_refuse_an_unknown_format(cli_runner, sample_dir: Path, command: str):
+    result = cli_runner.invoke(main, [command, "--from", "tfrecord", str(sample_dir)])
+    assert result.exit_code == 2 and "tfrecord" in result.stderr
+
+
+def test_validate_puts_its_summary_on_stdout(cli_runner, sample_dir: Path):
+    result = cli_runner.invoke(main, ["validate", str(sample_dir)])
+    assert result.exit_code == 0
+    assert result.stdout == "5 items checked: 0 errors, 0 warnings\n" and result.stderr == ""
+    as_json = json.loads(cli_runner.invoke(main, ["validate", "--json", str(sample_dir)]).stdout)
+    assert as_json == {"format": "dataloop", "source": str(sample_dir), "items": 5, "errors": 0, "warnings": 0,
+                       "label_files": None, "problems": []}

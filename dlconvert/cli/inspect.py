@@ -1,4 +1,11 @@
-"""``dlconvert info``, ``validate`` and ``formats``: what a dataset holds, what is wrong in it, what a format holds."""
+"""``dlconvert info``, ``validate`` and ``formats``: what a dataset holds, what is wrong in it, what a format holds.
+
+``info`` and ``validate`` read SRC through the reader of ``--from`` (any format), listing every
+file or record it cannot read with its place instead of stopping at the first, and exit 1 when
+there is one. ``validate``'s findings are its output: one line per problem and the totals on
+stdout (or one JSON document with ``--json``). ``info``'s output is the summary (stdout, or JSON);
+what it could not read goes to stderr, one ``error:`` line each, as every command reports errors.
+"""
 
 from __future__ import annotations
 
@@ -8,59 +15,86 @@ from pathlib import Path
 import click
 
 from .._console import progress_bar
-from ..errors import DlconvertError
+from ..formats import format_names
 from ._options import EXIT_DATA_ERROR
 
 MAX_PROBLEMS_PER_FILE = 20
 
-
-@click.command()
-@click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def info(src: Path, as_json: bool) -> None:
-    """Summarise SRC: items, annotations per type and label, frames."""
-    from .._json import dumps
-    from ..formats.dataloop import iter_json_files, read_dataloop
-    from ..summary import summarize
-
-    files = iter_json_files(src)
-    summary = summarize(progress_bar("reading")(read_dataloop(src), total=len(files)))
-    click.echo(dumps(summary.to_json()).decode() if as_json else summary.to_text())
+_from_option = click.option(
+    "--from", "from_format", default="dataloop", show_default=True, metavar="FORMAT",
+    type=click.Choice(format_names(), case_sensitive=False),
+    help=f"Format of SRC. One of: {', '.join(format_names())}.")
+_images_option = click.option(
+    "--images", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+    help="Folder of the item images, when they are not where the format keeps them (YOLO label files "
+         "without images beside them; image sizes for VOC files without <size>).")
 
 
-@click.command()
-@click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-def validate(src: Path, strict: bool) -> None:
-    """Check every file of SRC and list every problem with its file and place; exit 1 if any."""
-    from ..collection import AnnotationCollection
-    from ..formats.dataloop import iter_json_files
-    from ..validate import check_collection, problem_from_error
+def _check(src: Path, from_format: str, images: Path | None, *, deep: bool):
+    from ..dataset import ConvertOptions
+    from ..validate import check_source
 
-    problems = []
-    files = iter_json_files(src)
-    for path in progress_bar("validating")(files):
-        errors: list[DlconvertError] = []
-        try:
-            collection = AnnotationCollection.from_json_file(path, errors=errors)
-        except DlconvertError as exc:
-            errors.append(exc.at(path=path))
-            collection = None
-        problems.extend(problem_from_error(e) for e in errors)
-        if collection is not None:
-            problems.extend(check_collection(collection, str(path)))
+    return check_source(src, from_format, ConvertOptions(images=images), deep=deep,
+                        progress=progress_bar("reading"))
+
+
+def _echo_problems(problems, *, err: bool = False) -> None:
+    """One line per problem, at most :data:`MAX_PROBLEMS_PER_FILE` per file, then how many more."""
     shown: dict[str | None, int] = {}
     for problem in problems:
         shown[problem.path] = shown.get(problem.path, 0) + 1
         if shown[problem.path] <= MAX_PROBLEMS_PER_FILE:
-            click.echo(str(problem))
+            click.echo(str(problem), err=err)
     for path, count in shown.items():
         if count > MAX_PROBLEMS_PER_FILE:
-            click.echo(f"note: {path}: {count - MAX_PROBLEMS_PER_FILE} more problems not shown")
-    failing = [p for p in problems if p.severity == "error" or strict]
-    counts = {s: sum(p.severity == s for p in problems) for s in ("error", "warning")}
-    click.echo(f"{len(files)} files checked: {counts['error']} errors, {counts['warning']} warnings", err=True)
-    if failing:
+            click.echo(f"note: {path}: {count - MAX_PROBLEMS_PER_FILE} more problems not shown (see --json)", err=err)
+
+
+@click.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@_from_option
+@_images_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and the problems as one JSON document.")
+def info(src: Path, from_format: str, images: Path | None, as_json: bool) -> None:
+    """Summarise SRC: items, annotations per type and label, frames (YOLO: label files found, missing,
+    empty, corrupt); exit 1 if a file or record could not be read (each is listed on stderr)."""
+    from .._json import dumps
+
+    result = _check(src, from_format, images, deep=False)
+    if as_json:
+        document = {"format": result.format, **result.summary.to_json(),
+                    "label_files": None if result.label_files is None else result.label_files.to_json(),
+                    "problems": [p.to_json() for p in result.problems]}
+        click.echo(dumps(document).decode())
+    else:
+        click.echo(result.summary.to_text())
+        if result.label_files is not None:
+            click.echo(f"label files:  {result.label_files.to_text()}")
+    _echo_problems(result.problems, err=True)
+    if result.problems:
+        sys.exit(EXIT_DATA_ERROR)
+
+
+@click.command()
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@_from_option
+@_images_option
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts and every problem as one JSON document.")
+def validate(src: Path, from_format: str, images: Path | None, strict: bool, as_json: bool) -> None:
+    """Check every file and item of SRC and list every problem with its file and place; exit 1 if any
+    error (with --strict, any warning)."""
+    from .._json import dumps
+
+    result = _check(src, from_format, images, deep=True)
+    if as_json:
+        click.echo(dumps(result.to_json()).decode())
+    else:
+        _echo_problems(result.problems)
+        if result.label_files is not None:
+            click.echo(f"label files: {result.label_files.to_text()}")
+        click.echo(result.totals())
+    if result.errors or (strict and result.problems):
         sys.exit(EXIT_DATA_ERROR)
 
 
@@ -76,5 +110,3 @@ def formats() -> None:
         click.echo(f"{'':<9} holds: {holds}")
         for kind, how in spec.approximates.items():
             click.echo(f"{'':<9} approximates: {kind} → {how}")
-
-
