@@ -94,10 +94,13 @@ def coco_round_trip(src: Path, work: Path, options: ConvertOptions | None = None
 
 
 def dataloop_to_coco(collections, work: Path, labels: LabelMap | None = None, **options):
-    """Collections → Dataloop folder (save_to_file) → COCO; returns (COCO dict, report, COCO folder)."""
-    converter = Converter(options=ConvertOptions(labels=labels, **options))
-    converter.save_to_file(work / "dl", "dataloop", collections)
-    report = Converter(options=ConvertOptions(**options)).run(work / "dl", "dataloop", work / "coco", "coco")
+    """Collections → Dataloop folder (save_to_file) → COCO; returns (COCO dict, report, COCO folder).
+
+    The COCO step skips and reports (``on_error="skip"``): a generated item may hold only types COCO cannot
+    hold, which under ``"fail"`` is a NothingConvertedError by design."""
+    Converter(options=ConvertOptions(labels=labels)).save_to_file(work / "dl", "dataloop", collections)
+    report = Converter(on_error="skip", options=ConvertOptions(**options)).run(work / "dl", "dataloop",
+                                                                               work / "coco", "coco")
     return load(work / "coco" / "coco.json"), report, work / "coco"
 
 
@@ -283,6 +286,8 @@ def test_real_file_report_balances(real_round_trip):
     assert forward.items_in == forward.items_out == len(src["images"])
     assert back.items_in == back.items_out == len(src["images"])
     assert not [i for i in forward.issues + back.issues if i.kind == "skipped"]
+    # writing back the source's own bbox, area and segmentation is not an approximation
+    assert not [i for i in forward.issues + back.issues if i.kind == "approximated"]
 
 
 @requires_real_files
@@ -312,13 +317,19 @@ def test_dagshub_missing_fields_are_added_from_the_geometry(tmp_path):
 
 @requires_real_files
 def test_label_only_records_are_reported_not_dropped(tmp_path):
-    """Datumaro's "labels" task (category only) cannot go back to COCO records: reported as skipped."""
+    """Datumaro's "labels" task (category only) cannot go back to COCO records: reported as skipped, and
+    with ``on_error="fail"`` a conversion that writes none of them is an error."""
+    from dlconvert.errors import NothingConvertedError
+
     src = COCO_DIR / "datumaro" / "coco_dataset" / "annotations" / "labels_val.json"
-    out, forward, back, _ = coco_round_trip(src, tmp_path)
+    forward = Converter().run(src, "coco", tmp_path / "dataloop", "dataloop")
     assert forward.annotations_out["class"] == 2
+    with pytest.raises(NothingConvertedError):
+        Converter().run(tmp_path / "dataloop", "dataloop", tmp_path / "failed", "coco")
+    back = Converter(on_error="skip").run(tmp_path / "dataloop", "dataloop", tmp_path / "coco", "coco")
     assert back.skipped["class"] == 2
     assert issues_by_code(back)[("skipped", "coco.unsupported-type")] == 2
-    assert out["annotations"] == []
+    assert load(tmp_path / "coco" / "coco.json")["annotations"] == []
     assert_balanced(forward)
     assert_balanced(back)
 
@@ -337,6 +348,7 @@ OTHER_EXPECTED = {
     "subtitle": ("skipped", {"coco.unsupported-type"}),
     "ellipse": ("approximated", {"coco.ellipse-as-polygon"}),
     "box": ("approximated", {"coco.rotated-box-as-polygon"}),  # rotated boxes only
+    "empty mask": ("skipped", {"coco.degenerate-shape"}),  # drawn by coco_items, not other_definitions
 }
 
 
@@ -385,7 +397,7 @@ def disjoint_polygons(draw):
 
 @st.composite
 def other_definitions(draw):
-    kind = draw(st.sampled_from(sorted(OTHER_EXPECTED)))
+    kind = draw(st.sampled_from(sorted(set(OTHER_EXPECTED) - {"empty mask"})))
     label = draw(st.sampled_from(SHAPE_LABELS))
     if kind == "polyline":
         line = draw(st.lists(st.tuples(finite, finite), min_size=2, max_size=5))
@@ -424,8 +436,12 @@ def coco_items(draw):
         for _ in range(draw(st.integers(0, 2))):
             mask = draw(hnp.arrays(np.bool_, (height, width)))
             segmentation = Segmentation(geo=mask, label=draw(st.sampled_from(SHAPE_LABELS)))
-            item.add(segmentation).id = _hex(next(counter))
-            want["masks"].append(segmentation)
+            annotation = item.add(segmentation)
+            annotation.id = _hex(next(counter))
+            if mask.any():
+                want["masks"].append(segmentation)
+            else:  # a degenerate shape: skipped and reported, as by every writer
+                want["other"][annotation.id] = "empty mask"
         for object_id in range(1, draw(st.integers(0, 2)) + 1):
             box = draw(upright_boxes())
             box.label = "person"
@@ -710,19 +726,16 @@ def test_non_contiguous_category_ids_are_kept_and_instance_ids_are_contiguous(tm
         assert label_map.yolo_names() == ["person", "airplane", "toothbrush"]
 
 
-def test_two_point_polygon_is_padded_and_reported(tmp_path):
+def test_two_point_polygon_is_skipped_and_reported(tmp_path):
+    """A polygon without 3 distinct points is degenerate: skipped as by every writer (it was padded before)."""
     collection = item()
     collection.add(Polygon(geo=[[10.0, 20.0], [40.0, 60.0]], label="stick")).id = _hex(1)
+    collection.add(Box(left=1, top=2, right=3, bottom=4, label="dot")).id = _hex(2)
     coco, report, _folder = dataloop_to_coco([collection], tmp_path)
-    (ring,) = only_record(coco)["segmentation"]
-    assert len(ring) >= 6 and len(ring) % 2 == 0
-    assert ring[:4] == [10.0, 20.0, 40.0, 60.0]
-    assert set(zip(ring[0::2], ring[1::2], strict=True)) == {(10.0, 20.0), (40.0, 60.0)}
-    assert [(k, c) for k, c in issues_for(report, _hex(1))] == [("approximated", "coco.degenerate-polygon-padded")]
+    dot = next(c["id"] for c in coco["categories"] if c["name"] == "dot")
+    assert [r["category_id"] for r in coco["annotations"]] == [dot]
+    assert issues_for(report, _hex(1)) == [("skipped", "coco.degenerate-shape")]
     assert_balanced(report)
-    # pycocotools reads it as a polygon, not as the box [10, 20, 40, 60] (a 4-number list would be one)
-    frame = mask_utils.decode(mask_utils.merge(mask_utils.frPyObjects([ring], 80, 100)))
-    assert frame.sum() < 40 * 30
 
 
 @requires_real_files
@@ -957,8 +970,8 @@ def every_type_item() -> AnnotationCollection:
 
 def test_pycocotools_masks_every_record_of_a_dataloop_conversion(tmp_path):
     coco, report, folder = dataloop_to_coco([every_type_item()], tmp_path, labels=pose_label_map())
-    # 11 annotations: polyline and class are skipped, the person's box and pose are one record
-    assert ann_to_mask_everywhere(folder / "coco.json") == len(coco["annotations"]) == 8
+    # 14 annotations: polyline, class and the 2-point stick are skipped; the person's box, pose and points: one record
+    assert ann_to_mask_everywhere(folder / "coco.json") == len(coco["annotations"]) == 7
     assert_balanced(report)
 
 
