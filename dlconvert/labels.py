@@ -8,6 +8,13 @@ writer and renderer takes the same map, and writers save it beside their output
 Defaults follow Dataloop: labels sorted by Python string order, instance ids 1…N (0 is
 background); YOLO indices are 0…N−1 in the same order; COCO ids are the instance ids unless
 the source was COCO, whose own ids are kept.
+
+A map the user passes (``--labels``, ``ConvertOptions.labels``: a names file, a ``labelmap.json``
+or an ontology) is *pinned* (:attr:`LabelMap.pinned`): its classes and their order are what the
+output must use — a names file usually matches a trained model's class indices — so writers never
+add a label to it; an annotation whose label it lacks is skipped and reported
+``<format>.label-not-in-map``. A map a reader found or built is not pinned: writers add the labels
+they meet (to a copy).
 """
 
 from __future__ import annotations
@@ -96,13 +103,16 @@ class LabelInfo:
 class LabelMap:
     """Ordered labels with their ids and colours, and the pose templates."""
 
-    def __init__(self, labels: Iterable[LabelInfo] = (), templates: Iterable[PoseTemplate] = ()) -> None:
+    def __init__(self, labels: Iterable[LabelInfo] = (), templates: Iterable[PoseTemplate] = (), *,
+                 pinned: bool = False) -> None:
         self._labels: dict[str, LabelInfo] = {}
         for info in labels:
             self._labels[info.name] = info
         self.templates: dict[str, PoseTemplate] = {t.id: t for t in templates}
         #: Dataset-level extras a format wants back on a round trip (e.g. COCO info, licenses).
         self.extras: dict[str, Any] = {}
+        #: The user's map: writers use exactly its labels, in its order, and add none (see the module docstring).
+        self.pinned = pinned
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -112,17 +122,23 @@ class LabelMap:
         return cls(LabelInfo(name, i, stable_color(name)) for i, name in enumerate(unique, start=1))
 
     def add(self, name: str, color: tuple[int, int, int] | None = None) -> LabelInfo:
-        """Make sure ``name`` is in the map (appended with the next instance id)."""
+        """Make sure ``name`` is in the map (appended with the next instance id). Writers do not call it on a
+        pinned map (they report the label instead)."""
         if name not in self._labels:
             next_id = max((i.instance_id for i in self._labels.values()), default=0) + 1
             self._labels[name] = LabelInfo(name, next_id, color or stable_color(name))
         return self._labels[name]
 
     def copy(self) -> LabelMap:
-        """An independent copy (writers add labels they meet without touching the caller's map)."""
+        """An independent copy (writers add labels they meet without touching the caller's map); pinned if this is."""
         import copy
 
         return copy.deepcopy(self)
+
+    def pin(self) -> LabelMap:
+        """This map, pinned: the user's (see :attr:`pinned`). Returns ``self``."""
+        self.pinned = True
+        return self
 
     def keypoint_names(self) -> set[str]:
         """Labels used as keypoints by some template."""
@@ -189,18 +205,22 @@ class LabelMap:
             if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
                 raise FormatError("each label needs a 'name'", path=path, where=f"/labels/{i}")
             instance_id = raw.get("instance_id", i + 1)
-            if not isinstance(instance_id, int) or isinstance(instance_id, bool) or instance_id < 1:
+            if not _is_int(instance_id) or instance_id < 1:
                 raise FormatError("instance_id must be a positive integer", path=path,
                                   where=f"/labels/{i}/instance_id")
-            coco_id, supercategory = raw.get("coco_id"), raw.get("supercategory")
-            labels.append(LabelInfo(raw["name"], instance_id, parse_color(raw.get("color")) or
-                                    stable_color(raw["name"]),
-                                    coco_id if isinstance(coco_id, int) and not isinstance(coco_id, bool) else None,
-                                    supercategory if isinstance(supercategory, str) else None,
-                                    raw.get("extras") if isinstance(raw.get("extras"), dict) else {}))
-        templates = data.get("templates")
-        label_map = cls(labels, [_template_from_json(t) for t in templates if isinstance(t, dict)]
-                        if isinstance(templates, list) else [])
+            color = parse_color(raw["color"]) if raw.get("color") is not None else stable_color(raw["name"])
+            coco_id, supercategory, extras = raw.get("coco_id"), raw.get("supercategory"), raw.get("extras")
+            for key, fits, kind in (("color", color is not None, '"#rrggbb" or [r, g, b]'),
+                                    ("coco_id", coco_id is None or _is_int(coco_id), "an integer"),
+                                    ("supercategory", supercategory is None or isinstance(supercategory, str), "text"),
+                                    ("extras", extras is None or isinstance(extras, dict), "an object")):
+                if not fits:
+                    raise FormatError(f"{key} must be {kind}, not {raw[key]!r}", path=path, where=f"/labels/{i}/{key}")
+            labels.append(LabelInfo(raw["name"], instance_id, color, coco_id, supercategory, extras or {}))
+        templates = data.get("templates", [])
+        if not isinstance(templates, list):
+            raise FormatError("templates must be a list", path=path, where="/templates")
+        label_map = cls(labels, [_template_from_json(t, path, f"/templates/{i}") for i, t in enumerate(templates)])
         extras = data.get("extras")
         # each format keeps an object of its own under extras (extras["coco"] …): anything else is not kept
         label_map.extras = {k: v for k, v in extras.items() if isinstance(v, dict)} if isinstance(extras, dict) else {}
@@ -234,9 +254,9 @@ class LabelMap:
         metadata = recipe.get("metadata") if isinstance(recipe, dict) else None
         system = metadata.get("system") if isinstance(metadata, dict) else None
         raws = system.get("collectionTemplates") if isinstance(system, dict) else None
-        for raw in raws if isinstance(raws, list) else []:
+        for i, raw in enumerate(raws if isinstance(raws, list) else []):
             if isinstance(raw, dict):
-                templates.append(_template_from_json(raw))
+                templates.append(_template_from_json(raw, path, f"/metadata/system/collectionTemplates/{i}"))
         return cls(labels, templates)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -286,9 +306,18 @@ def flatten_label_tree(node: Any, prefix: str, out: dict) -> None:
         flatten_label_tree(child, name, out)
 
 
-def _template_from_json(raw: dict) -> PoseTemplate:
-    order, arcs = raw.get("order"), raw.get("arcs")
-    order = [str(n) for n in order] if isinstance(order, list) else []
-    arcs = [(str(a[0]), str(a[1])) for a in (arcs if isinstance(arcs, list) else [])
-            if isinstance(a, (list, tuple)) and len(a) == 2]
-    return PoseTemplate(str(raw.get("id")), str(raw.get("name") or raw.get("id")), order, arcs)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _template_from_json(raw: Any, path: str | os.PathLike[str] | None, where: str) -> PoseTemplate:
+    """A pose template ``{id, name, order: [names], arcs: [[name, name] …]}``; wrong types are errors."""
+    if not isinstance(raw, dict):
+        raise FormatError("a template must be an object", path=path, where=where)
+    order, arcs = raw.get("order", []), raw.get("arcs", [])
+    if not isinstance(order, list) or not all(isinstance(n, (str, int)) and not isinstance(n, bool) for n in order):
+        raise FormatError("order must be a list of keypoint names", path=path, where=f"{where}/order")
+    if not isinstance(arcs, list) or not all(isinstance(a, (list, tuple)) and len(a) == 2 for a in arcs):
+        raise FormatError("arcs must be a list of [keypoint, keypoint] pairs", path=path, where=f"{where}/arcs")
+    return PoseTemplate(str(raw.get("id")), str(raw.get("name") or raw.get("id")), [str(n) for n in order],
+                        [(str(a[0]), str(a[1])) for a in arcs])
