@@ -15,12 +15,14 @@ takes the numbers as they are.
 from __future__ import annotations
 
 import json
+import math
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -168,7 +170,10 @@ def test_real_voc_round_trips_through_dataloop(tmp_path, name, src, xml_root):
     assert first.unbalanced() == {} and second.unbalanced() == {}
     assert first.issues == [] and second.issues == []
     assert first.items_in == second.items_out == len(inputs)
-    assert first.annotations_in["box"] == second.annotations_out["box"] == n_objects
+    assert first.annotations_in == second.annotations_out  # nothing changes type on the way
+    # one annotation per <object>: its box, or its mask when SegmentationObject has its pixels
+    objects = [a for item in voc_read(src) for a in item if a.object_id is not None]
+    assert len(objects) == n_objects and {a.type for a in objects} <= {"box", "binary"}
     every_xml_parses(out)
     stems = []
     for source in inputs:
@@ -362,13 +367,42 @@ def test_float_boxes_survive_voc_exactly_with_origin0(boxes):
     _check_boxes_round_trip(boxes, labels, [{}] * len(boxes), 0, fmt)
 
 
+def devkit_indices(low: float, high: float) -> tuple[int, int]:
+    """1-based first and last pixel whose centre lies in [low, high) — counted pixel by pixel; a span
+    that holds no pixel centre keeps the pixels it lies in (the voc/bndbox.py rule)."""
+    candidates = range(math.floor(low) - 2, math.ceil(high) + 3)
+    inside = [i for i in candidates if low <= i + 0.5 < high]
+    if inside:
+        return inside[0] + 1, inside[-1] + 1
+    touched = [i for i in candidates if i < high and i + 1 > low] or [math.floor(low)]
+    return touched[0] + 1, touched[-1] + 1
+
+
+@pytest.mark.parametrize(("low", "high", "expected"), [
+    (0, 10, (1, 10)), (0.4, 9.6, (1, 10)), (0.5, 9.5, (1, 9)), (0.6, 9.4, (2, 9)), (3.2, 3.4, (4, 4)),
+    (3.2, 4.4, (4, 4)), (3.6, 4.4, (4, 5))])
+def test_devkit_indices_oracle(low, high, expected):
+    """The oracle itself, on hand-worked spans (a centre at i + ½ is in when low ≤ i + ½ < high)."""
+    assert devkit_indices(low, high) == expected
+
+
 @given(box=float_boxes())
-def test_float_boxes_with_origin1_come_back_within_rounding(box):
+def test_float_boxes_with_origin1_become_pixel_indices_and_are_listed(box):
+    """Devkit numbers are whole pixel indices (VOC tools parse them with int()): a box off the pixel grid
+    is rounded to the pixels whose centres it covers, and listed as approximated exactly when it moves."""
+    (xmin, xmax), (ymin, ymax) = devkit_indices(box[0], box[2]), devkit_indices(box[1], box[3])
     with tempfile.TemporaryDirectory() as tmp:
-        _, _, (collection,) = dataloop_to_voc_to_dataloop([_collection([box], ["x"], [{}])], Path(tmp))
+        to_voc, _, (collection,) = dataloop_to_voc_to_dataloop([_collection([box], ["x"], [{}])], Path(tmp))
+        (obj,) = voc_objects(parse(Path(tmp) / "voc" / "Annotations" / "sub" / "img.xml"))
+    assert obj["box_text"] == [str(xmin), str(ymin), str(xmax), str(ymax)]
     (got,) = boxes_of(collection)
-    assert (got.right, got.bottom) == box[2:]  # xmax/ymax are never shifted
-    assert got.left == pytest.approx(box[0], abs=1e-9) and got.top == pytest.approx(box[1], abs=1e-9)
+    back = (xmin - 1, ymin - 1, xmax, ymax)
+    assert (got.left, got.top, got.right, got.bottom) == back
+    # changed as verify measures it: an edge moved more than 0.01 px and IoU under 0.999
+    inter = (min(back[2], box[2]) - max(back[0], box[0])) * (min(back[3], box[3]) - max(back[1], box[1]))
+    union = (back[2] - back[0]) * (back[3] - back[1]) + (box[2] - box[0]) * (box[3] - box[1]) - max(inter, 0)
+    moved = max(abs(a - b) for a, b in zip(back, box, strict=True)) > 0.01 and max(inter, 0) / union < 0.999
+    assert [i.code for i in to_voc.issues] == (["voc.box-rounded"] if moved else [])
 
 
 def test_voc_flags_come_back_as_tags_and_values(tmp_path):
@@ -449,9 +483,14 @@ def test_polygon_and_mask_become_palette_pngs_and_come_back(tmp_path):
     assert np.array_equal(segmentations["a&b <poly>"].annotation_definition.geo, polygon_mask)
     assert np.array_equal(segmentations["cat"].annotation_definition.geo, disc)
     assert segmentations["cat"].attributes == {"colour": "grey"}
-    boxes = {a.label: a for a in collection if a.type == "box"}
-    for label, segmentation in segmentations.items():
-        assert segmentation.object_id == boxes[label].object_id is not None
+    # one annotation per object (no second box), its <bndbox> kept with it
+    assert [(a.type, a.label, a.object_id) for a in collection] == [
+        ("box", "dog", "1"), ("binary", "a&b <poly>", "2"), ("binary", "cat", "3")]
+    for obj, segmentation in zip(objects[1:], segmentations.values(), strict=True):
+        assert segmentation.metadata["user"]["voc"]["bndbox"] == obj["box"]
+    # the polygon comes back as its pixels: approximated, and said so; box and mask are exact
+    assert [(i.kind, i.code, i.annotation_type) for i in to_voc.issues] == [
+        ("approximated", "voc.shape-as-mask", "segment")]
 
 
 @given(labels=hnp.arrays(np.uint8, st.tuples(st.integers(1, 24), st.integers(1, 24)), elements=st.integers(0, 4)),
@@ -476,9 +515,12 @@ def test_disjoint_masks_round_trip_pixel_for_pixel(labels, names):
     assert [label for label, _ in got] == [names[k - 1] for k in present]
     for (_, geo), k in zip(got, present, strict=True):
         assert np.array_equal(geo, labels == k)
-    for box, k in zip(boxes_of(collection), present, strict=True):
-        rows, cols = np.nonzero(labels == k)
-        assert (box.left, box.top, box.right, box.bottom) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+    assert boxes_of(collection) == []  # each object is its mask alone
+    for annotation, k in zip((a for a in collection if a.type == "binary"), present, strict=True):
+        rows, cols = np.nonzero(labels == k)  # the <bndbox>: 1-based indices of the first and last pixel
+        assert annotation.metadata["user"]["voc"]["bndbox"] == [cols.min() + 1, rows.min() + 1, cols.max() + 1,
+                                                                rows.max() + 1]
+    assert to_voc.issues == [] and back.issues == []
 
 
 @requires_real_files
@@ -514,18 +556,20 @@ def test_real_segmentation_class_pngs_read_as_one_segmentation_per_class(tmp_pat
 
 @requires_real_files
 def test_real_object_png_gives_each_object_its_mask():
+    """Real VOC2012 2007_000063: each <object> is one annotation, its mask (the pixels of its number in
+    SegmentationObject, void left out) with its label and flags, its <bndbox> kept in its metadata."""
     items = {c.filename: c for c in voc_read(FIXTURES / "icevision" / "voc")}
     collection = items["/2007_000063.jpg"]
+    xml = voc_objects(parse(FIXTURES / "icevision/voc/Annotations/2007_000063.xml"))
     objects = png_indices(FIXTURES / "icevision/voc/SegmentationObject/2007_000063.png")
     classes = png_indices(FIXTURES / "icevision/voc/SegmentationClass/2007_000063.png")
-    boxes = [a for a in collection if a.type == "box"]
-    masks = {a.object_id: a for a in collection if a.type == "binary"}
-    assert [b.label for b in boxes] == ["dog", "chair"]
-    for number, box in enumerate(boxes, start=1):
-        mask = masks[box.object_id].annotation_definition.geo
+    assert [(a.type, a.label, a.object_id) for a in collection] == [("binary", "dog", "1"), ("binary", "chair", "2")]
+    for number, (annotation, obj) in enumerate(zip(collection, xml, strict=True), start=1):
+        mask = annotation.annotation_definition.geo
         assert np.array_equal(mask, objects == number)
-        assert masks[box.object_id].label == box.label
-        assert set(np.unique(classes[mask]).tolist()) == {VOC_NAMES.index(box.label)}
+        assert annotation.metadata["user"]["voc"]["bndbox"] == obj["box"]
+        assert annotation.attributes["difficult"] == int(obj["difficult"])
+        assert set(np.unique(classes[mask]).tolist()) == {VOC_NAMES.index(obj["name"])}
 
 
 def test_class_png_values_follow_the_label_maps_instance_ids(tmp_path):
@@ -563,14 +607,37 @@ def test_object_png_numbers_count_skipped_objects(tmp_path):
     assert [(i.kind, i.code, i.where) for i in report.issues] == [("skipped", "voc.invalid-object", "line 3")]
 
 
-def test_mask_of_a_box_that_is_not_written_is_reported(tmp_path):
+def test_mask_of_a_degenerate_box_is_written_as_its_own_object(tmp_path):
+    """The box is skipped as degenerate (reported); the valid mask sharing its object id is not lost with it."""
     item = AnnotationCollection(filename="/z.png", width=10, height=10)
     item.add(Box(left=3, top=3, right=3, bottom=8, label="flat"), object_id=7)  # no area: skipped
     item.add(Segmentation(geo=np.ones((10, 10), dtype=bool), label="flat"), object_id=7)
     write_dataloop([item], tmp_path / "dl")
     report = Converter(on_error="skip").run(tmp_path / "dl", "dataloop", tmp_path / "voc", "voc")
     assert report.unbalanced() == {}
-    assert sorted(i.code for i in report.issues) == ["voc.invalid-geometry", "voc.mask-not-written"]
+    assert [(i.kind, i.code, i.annotation_type) for i in report.issues] == [
+        ("skipped", "voc.degenerate-shape", "box")]
+    assert report.annotations_out == {"binary": 1}
+    (obj,) = voc_objects(parse(tmp_path / "voc" / "Annotations" / "z.xml"))
+    assert obj["box_text"] == ["1", "1", "10", "10"]  # the mask's pixels, not the skipped box
+
+
+def test_box_and_its_mask_are_one_object(tmp_path):
+    """A box and the mask of the same object id and label: one <object> (the box its <bndbox>, the mask its
+    pixels), read back as one mask annotation — so the box is listed, not counted as coming back."""
+    item = AnnotationCollection(filename="/p.png", width=40, height=30)
+    item.add(Box(left=4, top=11, right=16, bottom=29, label="cat"), object_id=3)
+    item.add(Segmentation(geo=_disc(), label="cat"), object_id=3)
+    to_voc, back, (collection,) = dataloop_to_voc_to_dataloop([item], tmp_path)
+    assert to_voc.unbalanced() == {} and back.unbalanced() == {}
+    assert [(i.kind, i.code, i.annotation_type) for i in to_voc.issues] == [("skipped", "voc.box-of-mask", "box")]
+    (obj,) = voc_objects(parse(tmp_path / "voc" / "Annotations" / "p.xml"))
+    assert obj["box_text"] == ["5", "12", "16", "29"]
+    (mask,) = collection
+    assert mask.type == "binary" and np.array_equal(mask.annotation_definition.geo, _disc())
+    assert mask.metadata["user"]["voc"]["bndbox"] == [5, 12, 16, 29]
+    with Image.open(tmp_path / "voc" / "SegmentationObject" / "p.png") as image:
+        assert np.array_equal(np.asarray(image) == 1, _disc())
 
 
 def test_polygon_and_mask_sharing_an_object_id_are_each_counted_once(tmp_path):
@@ -617,39 +684,76 @@ def test_coco_boxes_land_where_the_bbox_says(tmp_path, source, origin):
             assert obj["box_text"] == [fmt(x + shift), fmt(y + shift), fmt(x + w), fmt(y + h)]
 
 
+def decimal_text(a: float, b: float) -> str:
+    """``a + b`` at the decimals the COCO file wrote them with: 500.27 + 22.8 → "523.07"."""
+    total = Decimal(repr(a)) + Decimal(repr(b))
+    return str(int(total)) if total == total.to_integral_value() else format(total.normalize(), "f")
+
+
+COCO_DUMMY = COCO / "mmdetection/coco_dummy/annotations/instances_val2017.json"
+
+
 @requires_real_files
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept:DeprecationWarning")  # pycocotools
-def test_coco_objects_keep_their_declared_bbox(tmp_path):
+@pytest.mark.parametrize("origin", [1, 0])
+def test_coco_objects_keep_their_declared_bbox(tmp_path, origin):
     """Real COCO val2017 records (coco_dummy): an unchanged COCO object's VOC box is the COCO file's own
-    bbox (1-based), not its polygon's extent or its mask's pixel extent — they differ (the crowd RLE's
-    bbox is 1 px short of its pixels), and the dataset's declared box is what its users trained on."""
-    source = COCO / "mmdetection/coco_dummy/annotations/instances_val2017.json"
-    coco = json.loads(source.read_text(encoding="utf-8"))
-    report = Converter().run(source, "coco", tmp_path, "voc")
+    bbox, not its polygon's extent or its mask's pixel extent — they differ (the RLE's bbox is 1 px short
+    of its pixels), and the dataset's declared box is what its users trained on. With the devkit origin
+    the numbers are whole pixel indices; with origin 0 they are COCO's own, without float noise."""
+    coco = json.loads(COCO_DUMMY.read_text(encoding="utf-8"))
+    crowd = [r for r in coco["annotations"] if r["iscrowd"]]
+    assert len(crowd) == 1
+    crowd[0]["iscrowd"] = 0  # a mask object (iscrowd 0) here; crowd regions are skipped, see below
+    source = tmp_path / "instances.json"
+    source.write_text(json.dumps(coco), encoding="utf-8")
+    report = Converter(options=ConvertOptions(voc_origin=origin)).run(source, "coco", tmp_path / "voc", "voc")
     assert report.unbalanced() == {}
-    every_xml_parses(tmp_path)
+    every_xml_parses(tmp_path / "voc")
     names = {c["id"]: c["name"] for c in coco["categories"]}
     checked = {"polygon": 0, "rle": 0}
+    noisy = 0
     for image in coco["images"]:
-        root = parse(tmp_path / "Annotations" / (Path(image["file_name"]).stem + ".xml"))
+        root = parse(tmp_path / "voc" / "Annotations" / (Path(image["file_name"]).stem + ".xml"))
         records = [a for a in coco["annotations"] if a["image_id"] == image["id"]]
         objects = voc_objects(root)
         assert [o["name"] for o in objects] == [names[r["category_id"]] for r in records]
         for obj, record in zip(objects, records, strict=True):
             x, y, w, h = record["bbox"]
-            assert obj["box_text"] == [fmt(x + 1), fmt(y + 1), fmt(x + w), fmt(y + h)]
+            if origin == 1:
+                (xmin, xmax), (ymin, ymax) = devkit_indices(x, x + w), devkit_indices(y, y + h)
+                assert obj["box_text"] == [str(xmin), str(ymin), str(xmax), str(ymax)]
+            else:
+                assert obj["box_text"] == [fmt(x), fmt(y), decimal_text(x, w), decimal_text(y, h)]
+                noisy += fmt(x + w) != decimal_text(x, w) or fmt(y + h) != decimal_text(y, h)
             if isinstance(record["segmentation"], list):
                 xs = [v for part in record["segmentation"] for v in part[0::2]]
                 ys = [v for part in record["segmentation"] for v in part[1::2]]
                 assert [min(xs), min(ys), max(xs), max(ys)] == pytest.approx([x, y, x + w, y + h], abs=0.011)
                 checked["polygon"] += 1
             else:
-                assert record["iscrowd"] == 1
                 rle = mask_utils.frPyObjects(record["segmentation"], image["height"], image["width"])
                 _, _, pw, ph = (float(v) for v in mask_utils.toBbox(rle))
                 assert (pw, ph) != (w, h)  # the declared box really differs from the pixels here
                 checked["rle"] += 1
     assert checked == {"polygon": 36, "rle": 1}
+    assert origin == 1 or noisy  # float x + w really is noisy in this file: the rule is exercised
+
+
+@requires_real_files
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept:DeprecationWarning")  # pycocotools
+def test_coco_crowd_regions_are_skipped_and_reported(tmp_path):
+    """VOC has no ignore regions: a COCO crowd region is skipped and listed, as YOLO does, never an object."""
+    coco = json.loads(COCO_DUMMY.read_text(encoding="utf-8"))
+    (crowd,) = [r for r in coco["annotations"] if r["iscrowd"]]
+    report = Converter().run(COCO_DUMMY, "coco", tmp_path, "voc")
+    assert report.unbalanced() == {}
+    skipped = [(i.code, i.annotation_type) for i in report.issues if i.kind == "skipped"]
+    assert skipped == [("voc.crowd-region", "binary")]
+    image = next(i for i in coco["images"] if i["id"] == crowd["image_id"])
+    records = [a for a in coco["annotations"] if a["image_id"] == image["id"] and not a["iscrowd"]]
+    objects = voc_objects(parse(tmp_path / "Annotations" / (Path(image["file_name"]).stem + ".xml")))
+    assert len(objects) == len(records)
 
 
 # ==== 6. hostile input through the CLI ===============================================================
@@ -830,17 +934,19 @@ def test_two_items_on_one_xml_are_refused_not_overwritten(tmp_path):
 
 @requires_real_files
 def test_size_comes_from_the_image_when_the_xml_has_none(tmp_path):
-    (tmp_path / "Annotations").mkdir()
-    (tmp_path / "JPEGImages").mkdir()
-    shutil.copy(FIXTURES / "datumaro/voc_dataset/voc_dataset2/Annotations/a.xml", tmp_path / "Annotations" / "a.xml")
+    src = tmp_path / "src"
+    (src / "Annotations").mkdir(parents=True)
+    (src / "JPEGImages").mkdir()
+    shutil.copy(FIXTURES / "datumaro/voc_dataset/voc_dataset2/Annotations/a.xml", src / "Annotations" / "a.xml")
     image = FIXTURES / "datumaro/voc_dataset/voc_dataset1/JPEGImages/2007_000001.jpg"
-    shutil.copy(image, tmp_path / "JPEGImages" / "a.jpg")
-    assert parse(tmp_path / "Annotations" / "a.xml").find("size") is None
+    shutil.copy(image, src / "JPEGImages" / "a.jpg")
+    assert parse(src / "Annotations" / "a.xml").find("size") is None
     with Image.open(image) as opened:
         width, height = opened.size
-    (collection,) = voc_read(tmp_path)
-    assert (collection.width, collection.height) == (width, height)
-    Converter().run(tmp_path, "voc", tmp_path / "out", "voc")
+    for place in (src, src / "Annotations", src / "Annotations" / "a.xml"):  # JPEGImages/ of the tree around it
+        (collection,) = voc_read(place)
+        assert (collection.width, collection.height) == (width, height), place
+    Converter().run(src, "voc", tmp_path / "out", "voc")
     assert voc_size(parse(tmp_path / "out" / "Annotations" / "a.xml")) == {
         "width": str(width), "height": str(height), "depth": "3"}
 
