@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from dlconvert.platform.testing import FakeDataloop, Fault, _matches, make_token
-from dlconvert.platform.upload import annotation_fingerprint, sdk_encoded_snapshots
+from dlconvert.platform.fingerprints import annotation_fingerprint, sdk_encoded_snapshots
+from dlconvert.testing import FakeDataloop, Fault, make_token
+from dlconvert.testing.faults import HttpError
+from dlconvert.testing.query import matches
 
 ROOT = Path(__file__).parent.parent
 
@@ -34,7 +36,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
 def test_import_dlconvert_and_the_platform_package_never_imports_dtlpy():
     result = _run("""
         import json, sys
-        import dlconvert, dlconvert.platform, dlconvert.platform.testing
+        import dlconvert, dlconvert.platform, dlconvert.testing
         print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'dtlpy', 'click', 'tqdm', 'cv2'})))
     """)
     assert result.returncode == 0, result.stderr
@@ -48,10 +50,13 @@ def test_without_dtlpy_every_platform_call_says_how_to_install_it():
         import dlconvert
         from dlconvert import PlatformError
         from dlconvert.converter import Converter
-        from dlconvert.platform import convert_dataset, upload_local_dataset, login, get_dataset
+        from dlconvert.platform import (convert_dataset, download_dataset, upload_collections, upload_local_dataset,
+                                        login, get_dataset)
         calls = [
             lambda: convert_dataset(Converter(), object(), "coco", "out"),
+            lambda: download_dataset(Converter(), object(), "out", views=["mask"]),
             lambda: upload_local_dataset(Converter(), "coco", object(), local_annotations_path="x.json"),
+            lambda: upload_collections(Converter(), [], object()),
             lambda: login(),
             lambda: get_dataset("abc"),
         ]
@@ -65,7 +70,7 @@ def test_without_dtlpy_every_platform_call_says_how_to_install_it():
     """)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 6
     for line in lines:
         assert line.startswith("ERR ") and "pip install 'dlconvert[platform]'" in line and "dtlpy" in line
 
@@ -115,14 +120,12 @@ ITEM = {"id": "6a01", "filename": "/street/a.jpg", "dir": "/street", "hidden": F
     ({"id": {"$gt": "6a00"}}, True),
 ])
 def test_queries_follow_the_sdk_filters_semantics(query, expected):
-    assert _matches(ITEM, query) is expected
+    assert matches(ITEM, query) is expected
 
 
 def test_an_unknown_operator_is_refused_rather_than_ignored():
-    from dlconvert.platform.testing import _HttpError
-
-    with pytest.raises(_HttpError, match=r"\$where"):
-        _matches(ITEM, {"id": {"$where": "x"}})
+    with pytest.raises(HttpError, match=r"\$where"):
+        matches(ITEM, {"id": {"$where": "x"}})
 
 
 # ==================================================================================================
@@ -233,6 +236,21 @@ def test_error_after_does_the_work_before_failing(server):
     assert len(server.item_annotations_json(item["id"])) == 1  # created, though the client heard 500
 
 
+def test_timeout_after_does_the_work_after_the_client_gave_up(server):
+    dataset = server.create_dataset("d")
+    item = server.add_item(dataset["id"], "/a.png", b"x")
+    server.faults = [Fault(rate=1.0, kinds=("timeout-after",), path="/annotations$", stall=0.6)]
+    request = urllib.request.Request(f"{server.url}/items/{item['id']}/annotations", method="POST", data=json.dumps(
+        [{"type": "box", "label": "a", "coordinates": [{"x": 0, "y": 0}, {"x": 1, "y": 1}]}]).encode(),
+        headers={"authorization": f"Bearer {server.token}", "Content-Type": "application/json"})
+    with pytest.raises((urllib.error.URLError, TimeoutError, OSError)):
+        urllib.request.urlopen(request, timeout=0.2)
+    assert server.item_annotations_json(item["id"]) == []  # the client gave up: nothing was done yet …
+    assert server.wait_idle(timeout=5)
+    assert len(server.item_annotations_json(item["id"])) == 1  # … and then the server did it
+    assert [(r.fault, r.status) for r in server.faulted()] == [("timeout-after", None)]
+
+
 def test_bad_fault_settings_are_refused():
     with pytest.raises(ValueError, match="unknown fault kinds"):
         Fault(kinds=("explode",))
@@ -324,3 +342,13 @@ def test_paged_listings_use_the_first_page_only_when_it_holds_everything():
     assert collect_pages(several) == [1, 2, 3] and several.walked
     short = _Pages([[1, 2], [3]], has_next_page=False, items_count=3)  # a server that does not say
     assert collect_pages(short) == [1, 2, 3]
+
+
+def test_the_platform_and_testing_modules_stay_small():
+    import dlconvert.platform
+    import dlconvert.testing
+
+    for package in (dlconvert.platform, dlconvert.testing):
+        folder = Path(package.__file__).parent
+        sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("*.py")}
+        assert sizes and max(sizes.values()) <= 600, sizes

@@ -9,7 +9,15 @@ Layout (``dataset.download_annotations()`` and the platform export)::
 
 Reading accepts the export root, its ``json/`` folder, or a single file, and both item JSON
 shapes (server export and the SDK's ``_id`` shape). Nothing is lost: a file read and written
-back is the same JSON value, key order and number types included.
+back is the same JSON value, key order and number types included. The label map is the export
+root's ``labelmap.json`` (what dlconvert writes), else its ``ontology.json`` (with ``recipe.json``);
+images are looked for under the export's ``items/`` (``Dataset.image_roots``).
+
+An export without item files is an empty dataset when it is recognisably a Dataloop export — a
+``json/`` folder, ``labelmap.json`` or ``ontology.json`` at its root (a dlconvert output of an
+empty dataset holds only ``labelmap.json``): it reads as zero items with ``declared_empty`` set.
+A folder with none of them holds nothing Dataloop-like, and zero items read from it is "no items
+found" (``FORMAT.looks_for`` says what was looked for).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT",
+    "export_root",
     "find_item_file",
     "iter_json_files",
     "json_relpath",
@@ -41,11 +50,23 @@ __all__ = [
 ]
 
 #: File names at an export's top level that describe the dataset, not an item.
-_DATASET_FILES = frozenset({"ontology.json", "recipe.json", "labels.json"})
+_DATASET_FILES = frozenset({LABELMAP_FILENAME, "ontology.json", "recipe.json", "labels.json"})
+#: What the reader looks for (the "no items found" error names it).
+LOOKS_FOR = "item JSON files: json/**/*.json in an export folder, or *.json"
 
 
 def _json_root(src: Path) -> Path:
     return src / "json" if (src / "json").is_dir() else src
+
+
+def export_root(src: str | os.PathLike[str]) -> Path:
+    """The export folder a source path belongs to: the folder itself, the parent of its ``json/``
+    folder, or for a single item file the folder above the ``json/`` it lies in (else its folder)."""
+    path = Path(src)
+    if path.is_file():
+        json_folder = next((parent for parent in path.parents if parent.name == "json"), None)
+        return json_folder.parent if json_folder is not None else path.parent
+    return path.parent if path.name == "json" else path
 
 
 def iter_json_files(src: str | os.PathLike[str]) -> list[Path]:
@@ -61,9 +82,9 @@ def iter_json_files(src: str | os.PathLike[str]) -> list[Path]:
         relative = path.relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if len(relative.parts) == 1 and path.name in _DATASET_FILES:
-            continue
-        if path.is_file():
+        if len(relative.parts) == 1 and path.name in _DATASET_FILES and root.name != "json":
+            continue  # the export root's own files (inside json/ the same names are items: /ontology.jpg)
+        if not path.is_dir():  # a link to nowhere or to a device is listed: reading it fails, reported
             files.append(path)
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
@@ -125,13 +146,11 @@ def _write_item(collection: AnnotationCollection, dst: Path, written: dict[Path,
     return target
 
 
-def find_item_file(export_root: str | os.PathLike[str], collection: AnnotationCollection) -> Path | None:
+def find_item_file(export: str | os.PathLike[str], collection: AnnotationCollection) -> Path | None:
     """The item's binary under ``items/`` of an export folder, if it is there."""
     if not collection.filename:
         return None
-    root = Path(export_root)
-    if root.name == "json":
-        root = root.parent
+    root = export_root(export)
     try:
         candidate = safe_join(root / "items", collection.filename)
     except OutputError:
@@ -141,24 +160,28 @@ def find_item_file(export_root: str | os.PathLike[str], collection: AnnotationCo
 
 def find_label_map(src: str | os.PathLike[str]) -> LabelMap | None:
     """The label map saved at an export's root: ``labelmap.json``, else ``ontology.json`` (+ ``recipe.json``)."""
-    root = Path(src)
-    if root.is_file():
-        root = root.parent
-    if root.name == "json":
-        root = root.parent
+    root = export_root(src)
     for name in (LABELMAP_FILENAME, "ontology.json"):
         if (root / name).is_file():
             return LabelMap.load(root / name)
     return None
 
 
+def _is_export(root: Path) -> bool:
+    """Whether a folder is recognisably a Dataloop export (even without items): see the module docstring."""
+    return (root / "json").is_dir() or any((root / name).is_file() for name in (LABELMAP_FILENAME, "ontology.json"))
+
+
 def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
-    """The item JSON files (one unit each), the saved label map and the images folder."""
+    """The item JSON files (one unit each), the saved label map and the export's ``items/`` folder;
+    a recognisable export without items is ``declared_empty`` (see the module docstring)."""
     from ..dataset import SourcePlan
 
-    root = src.parent if src.is_file() else src
+    root = export_root(src)
+    units = [str(p) for p in iter_json_files(src)]
     images = root / "items" if (root / "items").is_dir() else None
-    return SourcePlan([str(p) for p in iter_json_files(src)], labels=find_label_map(src), images_root=images)
+    return SourcePlan(units, labels=find_label_map(src), images_root=images, image_roots=(images,) if images else (),
+                      declared_empty=not units and src.is_dir() and _is_export(root))
 
 
 def read_units(context: None, files: list[str], options: ConvertOptions, report: ConversionReport
@@ -182,7 +205,8 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
 
     source = plan(src, options, report)
     return Dataset(read_units(None, source.units, options, report), labels=source.labels,
-                   images_root=source.images_root, total=len(source.units))
+                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots,
+                   declared_empty=source.declared_empty)
 
 
 def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:
@@ -232,4 +256,6 @@ FORMAT = FormatSpec(
     read_units=read_units,
     write_shard=write_shard,
     finish=finish,
+    options=frozenset({"indent"}),
+    looks_for=LOOKS_FOR,
 )

@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from typing import Any, TypeVar
 from ..errors import PlatformError
 from ..labels import flatten_label_tree
 
-__all__ = ["RetryPolicy", "require_dtlpy"]
+__all__ = ["LateWrites", "RetryPolicy", "require_dtlpy"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ INSTALL_HINT = "pip install 'dlconvert[platform]'"
 
 #: Status codes the SDK's own request retry forces a retry on (``ApiClient.send_session``), plus 429.
 SDK_RETRY_STATUSES = (429, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511)
+#: The SDK's request settings (``ApiClient.send_session``): tries, backoff factor, timeout in seconds.
+SDK_REQUEST_RETRIES, SDK_REQUEST_BACKOFF, SDK_REQUEST_TIMEOUT = 5, 1.0, 120.0
 
 #: Status codes that no retry can fix (bad request, auth, missing, conflict, expired token).
 _FINAL_STATUSES = frozenset({"400", "401", "403", "404", "409", "422", "600"})
@@ -60,6 +64,11 @@ class RetryPolicy:
     ``request_retries``, ``request_backoff`` and ``request_timeout`` (seconds per request) tune the
     SDK's request layer for the duration of a call; None keeps the SDK's settings (its timeout is
     120 s).
+
+    ``settle``: after a write request timed out or lost its connection, the server may still carry
+    it out (a surplus copy of annotations the retry uploaded again); an upload waits this many
+    seconds after the client gave up, then checks that item once more (None: as long as the
+    request timeout).
     """
 
     attempts: int = 4
@@ -68,12 +77,15 @@ class RetryPolicy:
     request_retries: int | None = None
     request_backoff: float | None = None
     request_timeout: float | None = None
+    settle: float | None = None
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError("attempts must be at least 1")
         if self.backoff < 0 or self.max_backoff < 0:
             raise ValueError("backoff must not be negative")
+        if self.settle is not None and not 0 <= self.settle <= 3600:
+            raise ValueError("settle must be between 0 and 3600 seconds")
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed try number ``attempt`` (0-based)."""
@@ -82,6 +94,40 @@ class RetryPolicy:
     @property
     def tunes_requests(self) -> bool:
         return any(v is not None for v in (self.request_retries, self.request_backoff, self.request_timeout))
+
+    @property
+    def settle_time(self) -> float:
+        """Seconds a write the client gave up on may still take at the server (see ``settle``)."""
+        if self.settle is not None:
+            return self.settle
+        return self.request_timeout if self.request_timeout is not None else SDK_REQUEST_TIMEOUT
+
+
+class LateWrites:
+    """Items that a write request may still change after the client gave up on it.
+
+    The request layer notes every annotation upload (``POST /items/{id}/annotations``) that timed
+    out or lost its connection before an answer: the server may carry it out later, leaving a
+    copy of annotations that the retry uploaded again. :meth:`last` tells when the client last gave
+    up on a write to an item (``time.monotonic()``), so the upload can wait and check it again.
+    """
+
+    _ANNOTATIONS = re.compile(r"/items/([0-9A-Za-z]+)/annotations/?(?:\?|$)")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._given_up: dict[str, float] = {}
+
+    def note(self, method: str | None, url: str | None) -> None:
+        """A request the client gave up on without an answer."""
+        match = self._ANNOTATIONS.search(url or "")
+        if match is not None and (method or "").upper() == "POST":
+            with self._lock:
+                self._given_up[match.group(1)] = time.monotonic()
+
+    def last(self, item_id: str) -> float | None:
+        with self._lock:
+            return self._given_up.get(item_id)
 
 
 class Transient(Exception):
@@ -124,13 +170,19 @@ def with_retries(policy: RetryPolicy, operation: Callable[[], T], *, sleep: Call
 
 
 @contextlib.contextmanager
-def client_settings(client_api: Any, policy: RetryPolicy) -> Iterator[None]:
-    """Tune the SDK client's request retries and timeout for the duration of a call (when asked)."""
-    if client_api is None or not policy.tunes_requests:
+def client_settings(client_api: Any, policy: RetryPolicy, late_writes: LateWrites | None = None) -> Iterator[None]:
+    """Tune the SDK client's request retries and timeout for the duration of a call (when asked), and
+    note in ``late_writes`` the annotation uploads the client gives up on (when given).
+
+    Either way the client gets a requests session of ours for the call (the SDK's settings where
+    the policy keeps them) and its own back afterwards.
+    """
+    if client_api is None or not (policy.tunes_requests or late_writes is not None):
         yield
         return
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
     from urllib3.util import Retry
 
     class _TimeoutAdapter(HTTPAdapter):
@@ -139,10 +191,20 @@ def client_settings(client_api: Any, policy: RetryPolicy) -> Iterator[None]:
                 timeout = policy.request_timeout
             return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
 
-    retries = 5 if policy.request_retries is None else policy.request_retries
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=retries,
-                  backoff_factor=1.0 if policy.request_backoff is None else policy.request_backoff,
-                  allowed_methods=False, status_forcelist=SDK_RETRY_STATUSES, raise_on_status=False)
+    class _WatchedRetry(Retry):
+        """urllib3's retry, noting each request sent but never answered (the server may still do it)."""
+
+        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+            if late_writes is not None and isinstance(error, (ReadTimeoutError, ProtocolError)):
+                late_writes.note(method, url)
+            return super().increment(method=method, url=url, response=response, error=error, _pool=_pool,
+                                     _stacktrace=_stacktrace)
+
+    retries = SDK_REQUEST_RETRIES if policy.request_retries is None else policy.request_retries
+    backoff = SDK_REQUEST_BACKOFF if policy.request_backoff is None else policy.request_backoff
+    retry = _WatchedRetry(total=retries, connect=retries, read=retries, status=retries, other=retries,
+                          backoff_factor=backoff, allowed_methods=False, status_forcelist=SDK_RETRY_STATUSES,
+                          raise_on_status=False)
     session = requests.Session()
     adapter = _TimeoutAdapter(max_retries=retry, pool_connections=32, pool_maxsize=32)
     session.mount("http://", adapter)

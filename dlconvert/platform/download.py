@@ -19,6 +19,13 @@ bytes a conversion of the same export folder on disk gives.
   ``items/`` so the writer can place it.
 * Failures after retries are listed in the report, one ``failed`` issue per item
   (``platform.download-failed``, ``platform.image-download-failed``); the other items convert.
+* With views (:func:`download_dataset`, ``dlconvert download --view``) the pictures of every item
+  (``mask/``, ``instance/``, ``object_id/``, ``img_mask/``) are rendered beside the converted
+  annotations, as ``dlp … download --annotation-options`` writes them; overlays need the images
+  (and videos), which are then all downloaded.
+* The destination follows the rule of every dlconvert output (:mod:`dlconvert._destination`):
+  missing or empty, or — with ``overwrite`` — a previous dlconvert output; it is checked before
+  anything is downloaded, and the output appears whole or not at all.
 """
 
 from __future__ import annotations
@@ -30,12 +37,15 @@ import posixpath
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_write, safe_join
+from .._destination import check_destination
+from .._io import atomic_write, safe_join, staged_output
 from .._json import dumps, loads
-from ..errors import DlconvertError, OutputError, PlatformError
+from ..errors import DlconvertError, OptionError, OutputError, PlatformError
+from ..formats import check_options, get_format
 from ..labels import LABELMAP_FILENAME, LabelMap
 from ..report import ConversionReport, Issue
 from ._sdk import (
@@ -55,37 +65,68 @@ from ._sdk import (
     with_retries,
 )
 
-__all__ = ["convert_dataset", "fetch_label_map"]
+__all__ = ["convert_dataset", "download_dataset", "fetch_label_map"]
 
 logger = logging.getLogger(__name__)
 
 
 def convert_dataset(converter: Any, dataset: Any, to_format: str, local_path: str | os.PathLike[str],
                     conversion_func: Any = None, filters: Any = None, annotation_filter: Any = None, *,
-                    retry: RetryPolicy | None = None) -> ConversionReport:
-    """Pull ``dataset`` (a dtlpy Dataset) through the SDK and convert it to ``to_format`` in ``local_path``.
+                    retry: RetryPolicy | None = None, overwrite: bool = False) -> ConversionReport:
+    """Pull ``dataset`` (a dtlpy Dataset) through the SDK and convert it to ``to_format`` in ``local_path``
+    (the SDK's ``Converter.convert_dataset``); see :func:`download_dataset`."""
+    return download_dataset(converter, dataset, local_path, to_format=to_format, conversion_func=conversion_func,
+                            filters=filters, annotation_filter=annotation_filter, retry=retry, overwrite=overwrite)
+
+
+def download_dataset(converter: Any, dataset: Any, local_path: str | os.PathLike[str], *,
+                     to_format: str = "dataloop", views: Iterable[Any] = (), conversion_func: Any = None,
+                     filters: Any = None, annotation_filter: Any = None, retry: RetryPolicy | None = None,
+                     overwrite: bool = False, allow_missing_images: bool = False,
+                     **style: Any) -> ConversionReport:
+    """Pull ``dataset`` (a dtlpy Dataset) through the SDK, convert it to ``to_format`` in ``local_path``
+    and, with ``views``, render pictures of every item beside it (``dlp … download``'s annotation options).
 
     Args:
         converter: the :class:`~dlconvert.converter.Converter` whose options, error policy and
             progress apply.
+        views: pictures to render into ``local_path/<view>/`` from the downloaded annotations:
+            ``mask``, ``instance``, ``object_id``, ``overlay`` (``img_mask/``; every image is
+            downloaded for it), as names or the SDK's ``ViewAnnotationOptions``.
         filters: a ``dtlpy.Filters`` selecting items on the server, or a Python predicate on each
             :class:`~dlconvert.collection.AnnotationCollection`.
         annotation_filter: a ``dtlpy.Filters`` on annotations (applied by the server, per item),
             or a Python predicate on each :class:`~dlconvert.annotation.Annotation`.
         retry: how hard to try (default :class:`RetryPolicy`).
+        overwrite: replace ``local_path`` when it holds a previous dlconvert output (a folder
+            holding anything else is always refused: see :mod:`dlconvert._destination`).
+        allow_missing_images, style: the picture options of
+            :func:`~dlconvert.render.files.render_dataset` (``thickness``, ``with_text``, ``alpha``,
+            ``frame_num``, ``color_by``).
 
     Returns:
         The conversion's report, with one ``failed`` issue per item that could not be downloaded.
 
     Raises:
+        OutputError: ``local_path`` may not be written (checked before anything is downloaded).
         PlatformError: dtlpy is not installed, or the dataset, its ontology or its item listing
             cannot be read after retries.
     """
+    from ..render.files import checked_style, picture_views  # OpenCV, only when a download runs
+    from ..render.views import ViewAnnotationOptions
+
     dl = require_dtlpy()
     check_dataset(dataset)
+    views = picture_views(views)
+    style = checked_style(**style) if views else _no_style(style)
     policy = retry or RetryPolicy()
     item_filters, item_predicate = _split_filter(filters, "filters")
     annotation_filters, annotation_predicate = _split_filter(annotation_filter, "annotation_filter")
+    if views and (conversion_func or item_predicate or annotation_predicate):
+        raise OptionError("views draw the annotations as downloaded: pass Python hooks (conversion_func, "
+                          "predicates) without views, or SDK Filters")
+    check_options(converter.options, get_format("dataloop"), get_format(to_format))  # before anything is downloaded
+    check_destination(local_path, overwrite=overwrite)
     failures: list[Issue] = []
     with client_settings(client_of(dataset), policy), \
             tempfile.TemporaryDirectory(prefix="dlconvert-platform-") as tmp:
@@ -110,10 +151,45 @@ def convert_dataset(converter: Any, dataset: Any, to_format: str, local_path: st
                                          f"could not download the item's annotations: {describe(exc)}"))
                 continue
             placed[item.id] = _place(export, item_json, placed)
-        _fetch_images(converter, export, items, placed, policy, failures)
-        report = converter.run(export, "dataloop", local_path, to_format, conversion_func=conversion_func,
-                               item_filter=item_predicate, annotation_filter=annotation_predicate, overwrite=True)
+        binaries = ViewAnnotationOptions.ANNOTATION_ON_IMAGE in views
+        _fetch_images(converter, export, items, placed, policy, failures, binaries)
+        if not views:
+            report = converter.run(export, "dataloop", local_path, to_format, conversion_func=conversion_func,
+                                   item_filter=item_predicate, annotation_filter=annotation_predicate,
+                                   overwrite=overwrite)
+        else:
+            report = _convert_and_render(converter, export, Path(local_path), to_format, views, overwrite,
+                                         allow_missing_images, style)
     _add_failures(report, failures)
+    return report
+
+
+def _no_style(style: dict) -> dict:
+    """Picture options without a picture to draw are an error (options that do not apply are errors)."""
+    given = sorted(name for name, value in style.items() if value not in (None, False))
+    if given:
+        raise OptionError(f"{', '.join(given)} apply to pictures: ask for a view (mask, instance, object_id, overlay)")
+    return {}
+
+
+def _convert_and_render(converter: Any, export: Path, local_path: Path, to_format: str, views: list,
+                        overwrite: bool, allow_missing_images: bool, style: dict) -> ConversionReport:
+    """Convert the export and render its pictures into one staged output: it appears whole or not at all."""
+    from ..images import ImageLookup
+    from ..render.files import render_dataset
+
+    about: dict[str, Any] = {"format": get_format(to_format).name, "views": [view.value for view in views]}
+    with staged_output(local_path, overwrite=overwrite, sources=(export,), about=about) as staging:
+        report = converter.run(export, "dataloop", staging, to_format)
+        about["items"] = report.items_out
+        source = get_format("dataloop").read(export, converter.options, ConversionReport())
+        label_map = converter.options.labels or source.labels
+        render_dataset(source.items, staging, views, images_root=ImageLookup.for_source(converter.options.images,
+                                                                                         source),
+                       label_map=label_map, allow_missing_images=allow_missing_images, **style)
+    report.outputs = [str(local_path / Path(p).relative_to(staging)) for p in report.outputs]
+    if report.error_log:
+        report.error_log = str(local_path / Path(report.error_log).relative_to(staging))
     return report
 
 
@@ -211,20 +287,21 @@ def _place(export: Path, item_json: dict, placed: dict[str, Path]) -> Path:
 
 
 def _fetch_images(converter: Any, export: Path, items: list, placed: dict[str, Path], policy: RetryPolicy,
-                  failures: list[Issue]) -> None:
-    """Download images whose size the metadata lacks (and every image when the writer places images)."""
+                  failures: list[Issue], pictures: bool = False) -> None:
+    """Download images whose size the metadata lacks, every image when the writer places images, and
+    (``pictures``: overlays are drawn on them) every image and video."""
     options = getattr(converter, "options", None)
-    every_image = getattr(options, "images_mode", "none") in ("copy", "link")
+    every_image = pictures or getattr(options, "images_mode", "none") in ("copy", "link")
     for item in items:
         path = placed.get(item.id)
         if path is None:
             continue
         item_json = loads(path.read_bytes(), path=path)
         system = ((item_json.get("metadata") or {}).get("system")) or {}
-        mimetype = system.get("mimetype") or getattr(item, "mimetype", None) or ""
-        if not str(mimetype).startswith("image/"):
+        mimetype = str(system.get("mimetype") or getattr(item, "mimetype", None) or "")
+        if not (mimetype.startswith("image/") or (pictures and mimetype.startswith("video/"))):
             continue
-        sizeless = not (system.get("width") and system.get("height"))
+        sizeless = mimetype.startswith("image/") and not (system.get("width") and system.get("height"))
         if not (sizeless or every_image):
             continue
         try:
@@ -232,8 +309,9 @@ def _fetch_images(converter: Any, export: Path, items: list, placed: dict[str, P
             target = safe_join(export / "items", str(item_json.get("filename") or item.filename))
             atomic_write(target, data)
         except Exception as exc:
+            what = "image" if mimetype.startswith("image/") else "video"
             failures.append(_failure(item, "platform.image-download-failed",
-                                     f"could not download the image{' for its size' if sizeless else ''}: "
+                                     f"could not download the {what}{' for its size' if sizeless else ''}: "
                                      f"{describe(exc)}"))
             continue
         if sizeless:

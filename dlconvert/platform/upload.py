@@ -1,7 +1,9 @@
-"""Upload local COCO / YOLO / VOC / VTT / Dataloop annotations (and their images) to a platform dataset.
+"""Upload annotations (and their images) to a platform dataset: local COCO / YOLO / VOC / VTT / Dataloop
+files, or collections made in Python.
 
-The local files are read with the format's reader (the same one ``convert`` uses), so what reaches
-the platform is exactly what a local conversion to Dataloop JSON would write. Per item, in order:
+Local files are read with the format's reader (the same one ``convert`` uses), so what reaches the
+platform is exactly what a local conversion to Dataloop JSON would write; collections
+(:func:`upload_collections`) go as they are. Per item, in order:
 
 1. **Labels first.** Every label the annotations use, and every label of the source's label map
    (COCO categories, YOLO names …), that the dataset's ontology lacks is added to it (one request,
@@ -14,45 +16,48 @@ the platform is exactly what a local conversion to Dataloop JSON would write. Pe
 3. **Annotations**, through the SDK (``item.annotations.upload``, which batches them), parents
    before children (a pose's keypoints get the parent's new id).
 
-**Idempotency rule.** Each annotation has a fingerprint: its type, label, coordinates, attributes
-(v1 and v2), object id, frames and times, snapshots (normalised as the SDK normalises them on
-upload), description, user metadata and its parent's fingerprint; never its id, creator or dates.
-After an upload, every annotation of the local file is on the remote item **exactly as many times
-as the file holds it**: missing ones are uploaded, surplus copies (duplicates, e.g. left by a
-request that the server carried out but whose answer was lost) are deleted, and remote annotations
-that are not in the file are kept — or, with ``overwrite=True``, deleted, so the item holds exactly
-the file's annotations. So a re-run uploads nothing twice and picks up where a failed run stopped
-(an item whose annotations are already there is reported ``skipped``).
+**Idempotency rule.** Annotations are matched by fingerprint (:mod:`dlconvert.platform.fingerprints`:
+content, never ids or dates). After an upload, every local annotation is on its remote item
+**exactly as many times as the local item holds it**: missing ones are uploaded, surplus copies
+(duplicates, e.g. left by a request that the server carried out but whose answer was lost) are
+deleted, and remote annotations that are not local are kept — or, with ``overwrite=True``,
+deleted, so the item holds exactly the local annotations. So a re-run uploads nothing twice and
+picks up where a failed run stopped (an item whose annotations are already there is reported
+``skipped``). See :mod:`dlconvert.platform.sync`.
 
 **Faults.** Each item's steps run under the :class:`RetryPolicy` (on top of the SDK's own request
 retries); every try ends by listing the item's annotations again and checking the rule above, so
-an upload the SDK reported as done but that did not all arrive is tried again. An item that still
-fails is reported ``failed`` with the last error and the others carry on.
+an upload the SDK reported as done but that did not all arrive is tried again. A request that
+timed out or lost its connection may still be carried out by the server after the client gave up
+(and after the retry uploaded the same annotations again): the request layer notes each such
+annotation upload, and the item is checked once more ``RetryPolicy.settle`` seconds after the
+client gave up, its surplus copies deleted — only copies of the local annotations, found by
+fingerprint — so one run ends with exactly the local annotations. An item that still fails is
+reported ``failed`` with the last error and the others carry on.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
-import json
 import logging
-import math
 import os
 import posixpath
-from collections import Counter, defaultdict, deque
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..annotation import Annotation
 from ..collection import AnnotationCollection
 from ..errors import FormatError, PlatformError
 from ..formats import get_format
 from ..labels import LabelMap
 from ..report import ConversionReport, Issue
 from ._sdk import (
+    LateWrites,
     RetryPolicy,
     Transient,
     check_dataset,
@@ -61,23 +66,18 @@ from ._sdk import (
     describe,
     fetch_ontology,
     flat_label_names,
-    list_annotations,
     list_items,
     require_dtlpy,
     with_retries,
 )
+from .sync import ItemSync, wanted
 
-__all__ = ["ItemOutcome", "UploadReport", "annotation_fingerprint", "upload_local_dataset"]
+__all__ = ["ItemOutcome", "UploadReport", "upload_collections", "upload_local_dataset"]
 
 logger = logging.getLogger(__name__)
 
 UPLOADED, SKIPPED, FAILED = "uploaded", "skipped", "failed"
 
-#: Fields the server owns: never uploaded, never part of a fingerprint.
-SERVER_FIELDS = ("id", "datasetId", "itemId", "url", "item", "dataset", "creator", "createdAt", "updatedBy",
-                 "updatedAt", "hash", "source")
-#: ``metadata.system`` fields that say what an annotation is (the rest is bookkeeping).
-_SYSTEM_CONTENT = ("attributes", "objectId", "frame", "endFrame", "startTime", "endTime", "objectVisible", "isOpen")
 #: Types that ``only_bbox`` turns into their bounding box; other non-box types are left out.
 _BOXABLE = frozenset({"segment", "binary", "ellipse", "polyline", "cube"})
 
@@ -148,280 +148,7 @@ class UploadReport(ConversionReport):
 
 
 # ==================================================================================================
-# fingerprints
-# ==================================================================================================
-def _norm(value: Any) -> Any:
-    """Numbers as rounded floats (10 == 10.0), dicts without None values: a stable comparable form."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)):
-        number = float(value)
-        if not math.isfinite(number):
-            return str(number)
-        number = round(number, 6)
-        return 0.0 if number == 0 else number
-    if isinstance(value, dict):
-        return {str(k): _norm(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_norm(v) for v in value]
-    return str(value)
-
-
-def sdk_encoded_snapshots(annotation: dict) -> Any:
-    """The ``snapshots_`` the SDK sends: it drops a non-fixed snapshot equal to the one before it
-    (``Annotations._annotation_encoding``), so both sides are compared after that step."""
-    system = ((annotation.get("metadata") or {}).get("system")) or {}
-    snapshots = system.get("snapshots_")
-    if not isinstance(snapshots, list) or not snapshots or not all(isinstance(s, dict) for s in snapshots):
-        return snapshots
-    last = {"label": annotation.get("label"), "attributes": annotation.get("attributes"),
-            "type": annotation.get("type"), "data": annotation.get("coordinates"),
-            "fixed": snapshots[0].get("fixed"), "objectVisible": snapshots[0].get("objectVisible")}
-    kept = []
-    for snapshot in snapshots:
-        state = {k: v for k, v in snapshot.items() if k != "frame"}
-        if state == last and not state.get("fixed"):
-            continue
-        kept.append(snapshot)
-        last = state
-    return kept
-
-
-def annotation_fingerprint(annotation: dict, parent: str | None = None) -> str:
-    """A hash of what an annotation JSON says (see the module's idempotency rule)."""
-    metadata = annotation.get("metadata") if isinstance(annotation.get("metadata"), dict) else {}
-    system = metadata.get("system") if isinstance(metadata.get("system"), dict) else {}
-    content = {
-        "type": annotation.get("type"),
-        "label": annotation.get("label"),
-        "coordinates": annotation.get("coordinates", annotation.get("data")),
-        "attributes": annotation.get("attributes") or None,
-        "description": annotation.get("description") or None,
-        "system": {key: system.get(key) for key in _SYSTEM_CONTENT if system.get(key) not in (None, {}, [])},
-        "snapshots": sdk_encoded_snapshots(annotation) or None,
-        "user": metadata.get("user") or None,
-        "parent": parent,
-    }
-    if content["system"].get("objectId") is not None:
-        content["system"]["objectId"] = str(content["system"]["objectId"])
-    text = json.dumps(_norm(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def _remote_fingerprints(remote: list[dict]) -> dict[str, str]:
-    """id → fingerprint of remote annotation JSONs (a child's includes its parent's)."""
-    by_id = {a.get("id"): a for a in remote}
-    memo: dict[str, str] = {}
-
-    def fingerprint(annotation_id: str, depth: int = 0) -> str:
-        if annotation_id in memo:
-            return memo[annotation_id]
-        annotation = by_id[annotation_id]
-        parent_id = (((annotation.get("metadata") or {}).get("system")) or {}).get("parentId")
-        if parent_id is None:
-            parent = None
-        elif parent_id in by_id and depth < 32:
-            parent = fingerprint(parent_id, depth + 1)
-        else:
-            parent = f"missing:{parent_id}"
-        memo[annotation_id] = annotation_fingerprint(annotation, parent)
-        return memo[annotation_id]
-
-    return {annotation_id: fingerprint(annotation_id) for annotation_id in by_id}
-
-
-@dataclass
-class _Want:
-    """One local annotation to have on the remote item."""
-
-    key: int
-    payload: dict
-    parent: int | None
-    depth: int
-    fingerprint: str
-    remote_id: str | None = None
-
-
-def _wanted(collection: AnnotationCollection) -> list[_Want]:
-    """The annotations to upload, with parents resolved and fingerprints computed."""
-    annotations = list(collection)
-    index = {a.id: i for i, a in enumerate(annotations) if a.id is not None}
-    parents: list[int | None] = []
-    for annotation in annotations:
-        parent_id = annotation.parent_id
-        parents.append(index.get(parent_id) if parent_id is not None else None)
-    depths: list[int] = []
-    for i in range(len(annotations)):
-        depth, cursor, seen = 0, parents[i], {i}
-        while cursor is not None and cursor not in seen and depth < 32:
-            seen.add(cursor)
-            depth += 1
-            cursor = parents[cursor]
-        depths.append(depth)
-    wants: list[_Want] = []
-    for i, annotation in enumerate(annotations):
-        payload = _payload(annotation)
-        wants.append(_Want(i, payload, parents[i], depths[i], ""))
-    for want in sorted(wants, key=lambda w: w.depth):
-        parent = wants[want.parent].fingerprint if want.parent is not None else None
-        want.fingerprint = annotation_fingerprint(want.payload, parent)
-    return wants
-
-
-def _payload(annotation: Annotation) -> dict:
-    """The annotation's JSON without what the server assigns (ids, audit fields, the parent link)."""
-    raw = copy.deepcopy(annotation.to_json())
-    for key in SERVER_FIELDS:
-        raw.pop(key, None)
-    system = ((raw.get("metadata") or {}).get("system"))
-    if isinstance(system, dict):
-        system.pop("parentId", None)
-    return raw
-
-
-# ==================================================================================================
-# per item
-# ==================================================================================================
-class _ItemSync:
-    """Bring one remote item's annotations in line with the local ones (one call = one try)."""
-
-    def __init__(self, dl: Any, dataset: Any, item: Any, wants: list[_Want], overwrite: bool) -> None:
-        self.dl = dl
-        self.dataset = dataset
-        self.item = item
-        self.wants = wants
-        self.overwrite = overwrite
-        self.uploaded = 0
-        self.deleted = 0
-
-    def __call__(self) -> None:
-        remote = self._list()
-        depth = max((w.depth for w in self.wants), default=-1)
-        for level in range(depth + 1):
-            remote = self._level(level, remote)
-        if self.overwrite:
-            remote = self._drop_others(remote)
-        self._verify(remote)
-
-    def _list(self) -> list[dict]:
-        return list_annotations(self.dl, self.dataset, self.item.id)
-
-    def _without_surplus(self, counts: Counter, remote: list[dict], matched: dict[str, list[str]] | None = None
-                         ) -> tuple[list[dict], dict[str, list[str]]]:
-        """Delete remote copies beyond the wanted ``counts`` of a fingerprint; the listing and its
-        fingerprint map after that (``matched``: that map of ``remote``, when already built)."""
-        matched = _by_fingerprint(remote) if matched is None else matched
-        surplus = [rid for fp, ids in matched.items() if fp in counts for rid in ids[counts[fp]:]]
-        if surplus:
-            self._delete(surplus, remote)
-            remote = self._list()
-            matched = _by_fingerprint(remote)
-        return remote, matched
-
-    def _level(self, level: int, remote: list[dict]) -> list[dict]:
-        wants = [w for w in self.wants if w.depth == level]
-        if not wants:
-            return remote
-        counts = Counter(w.fingerprint for w in wants)
-        remote, matched = self._without_surplus(counts, remote)
-        missing = self._assign(wants, matched)
-        if not missing:
-            return remote
-        payloads = []
-        for want in missing:
-            payload = copy.deepcopy(want.payload)
-            if want.parent is not None:
-                parent_id = self.wants[want.parent].remote_id
-                if parent_id is None:
-                    raise Transient("a parent annotation is not on the item yet")
-                payload.setdefault("metadata", {}).setdefault("system", {})["parentId"] = parent_id
-            payloads.append(payload)
-        try:
-            self.item.annotations.upload(payloads)
-        except Exception as exc:  # the SDK may have uploaded part of it: the listing below tells
-            if not _maybe_partial(exc):
-                raise
-            logger.debug("annotation upload raised %s; checking what arrived", describe(exc))
-        remote = self._list()
-        listed = _by_fingerprint(remote)
-        arrived = sum(min(len(listed.get(fp, [])), n) - min(len(matched.get(fp, [])), n) for fp, n in counts.items())
-        self.uploaded += max(0, arrived)
-        remote, after = self._without_surplus(counts, remote, listed)
-        still = self._assign(wants, after)
-        if still:
-            raise Transient(f"{len(still)} of the item's annotations did not arrive")
-        return remote
-
-    def _assign(self, wants: list[_Want], matched: dict[str, list[str]]) -> list[_Want]:
-        pools = {fp: deque(ids) for fp, ids in matched.items()}
-        missing = []
-        for want in wants:
-            pool = pools.get(want.fingerprint)
-            want.remote_id = pool.popleft() if pool else None
-            if want.remote_id is None:
-                missing.append(want)
-        return missing
-
-    def _drop_others(self, remote: list[dict]) -> list[dict]:
-        wanted = {w.fingerprint for w in self.wants}
-        others = [rid for rid, fp in _remote_fingerprints(remote).items() if fp not in wanted]
-        if others:
-            self._delete(others, remote)
-            remote = self._list()
-        return remote
-
-    def _delete(self, ids: list[str], remote: list[dict]) -> None:
-        """Delete annotations and their descendants, children first (a gone one is fine)."""
-        children: dict[str, list[str]] = defaultdict(list)
-        for annotation in remote:
-            parent = (((annotation.get("metadata") or {}).get("system")) or {}).get("parentId")
-            if parent is not None:
-                children[parent].append(annotation["id"])
-        order: list[str] = []
-
-        def visit(annotation_id: str, depth: int = 0) -> None:
-            if annotation_id in order or depth > 32:
-                return
-            for child in children.get(annotation_id, []):
-                visit(child, depth + 1)
-            order.append(annotation_id)
-
-        for annotation_id in ids:
-            visit(annotation_id)
-        for annotation_id in order:
-            try:
-                self.dataset.annotations.delete(annotation_id=annotation_id)
-            except Exception as exc:
-                if str(getattr(exc, "status_code", "")) != "404":
-                    raise
-            self.deleted += 1
-
-    def _verify(self, remote: list[dict]) -> None:
-        have = Counter(_remote_fingerprints(remote).values())
-        want = Counter(w.fingerprint for w in self.wants)
-        wrong = sum(abs(have[fp] - n) for fp, n in want.items())
-        if self.overwrite:
-            wrong += sum(n for fp, n in have.items() if fp not in want)
-        if wrong:
-            raise Transient(f"the item's annotations differ from the local ones in {wrong} places after the upload")
-
-
-def _by_fingerprint(remote: list[dict]) -> dict[str, list[str]]:
-    """fingerprint → remote ids, in listing order."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for annotation_id, fp in _remote_fingerprints(remote).items():
-        out[fp].append(annotation_id)
-    return out
-
-
-def _maybe_partial(exc: Exception) -> bool:
-    """Errors after which part of an upload may have landed (checked by listing): not 4xx."""
-    status = str(getattr(exc, "status_code", "") or "")
-    return not status.startswith("4")
-
-
-# ==================================================================================================
-# the call
+# the calls
 # ==================================================================================================
 def upload_local_dataset(converter: Any, from_format: str, dataset: Any, local_items_path: Any = None,
                          local_labels_path: Any = None, local_annotations_path: Any = None,
@@ -455,9 +182,8 @@ def upload_local_dataset(converter: Any, from_format: str, dataset: Any, local_i
             labels cannot be added, after retries.
         FormatError: the local files cannot be read (with ``on_error="fail"``).
     """
-    dl = require_dtlpy()
+    require_dtlpy()
     check_dataset(dataset)
-    policy = retry or RetryPolicy()
     source = get_format(from_format)
     if source.read is None:
         raise FormatError(f"dlconvert cannot read {source.name}")
@@ -467,35 +193,88 @@ def upload_local_dataset(converter: Any, from_format: str, dataset: Any, local_i
     src = Path(src_path)
     if not src.exists():
         raise FormatError("no such file or folder", path=src)
-    items_root = Path(local_items_path) if local_items_path is not None else None
-    if remote_items is None:
-        remote_items = items_root is None
-    given_items = list(remote_items) if isinstance(remote_items, (list, tuple)) else None
-    upload_binaries = given_items is None and not remote_items
-    if upload_binaries and items_root is None:
-        raise FormatError("local_items_path is needed to upload items (or pass remote_items=True)")
+    target = _Target.of(local_items_path, remote_items)
     options = dataclasses.replace(
         converter.options,
-        images=items_root if items_root is not None else converter.options.images,
+        images=target.items_root if target.items_root is not None else converter.options.images,
         labels=LabelMap.load(local_labels_path) if local_labels_path is not None else converter.options.labels)
     on_error = getattr(converter, "on_error", "fail")
+    first = source.read(src, options, ConversionReport(on_error=on_error))  # the labels, before any upload
+    labels = _labels_of(first.items, options.labels or first.labels, only_bbox)
     report = UploadReport(source_format=source.name, target_format="platform", on_error=on_error,
                           dataset_id=getattr(dataset, "id", None))
-    wanted_labels = _labels_to_have(source, src, options, on_error, only_bbox)
+    read = source.read(src, options, report)
+    return _upload(converter, dataset, read.items, read.total, report, labels, target, only_bbox, filters,
+                   overwrite, retry or RetryPolicy())
 
-    with client_settings(client_of(dataset), policy):
+
+def upload_collections(converter: Any, collections: AnnotationCollection | Iterable[AnnotationCollection],
+                       dataset: Any, local_items_path: Any = None, *, label_map: LabelMap | None = None,
+                       only_bbox: bool = False, filters: Any = None, remote_items: Any = None,
+                       overwrite: bool = False, retry: RetryPolicy | None = None) -> UploadReport:
+    """Upload collections made in Python (an :class:`AnnotationCollection` or several) to ``dataset``.
+
+    What ``item.annotations.upload(builder)`` does in the SDK, with the rules of
+    :func:`upload_local_dataset`: each collection goes to the remote item at its ``filename``
+    (uploaded from ``local_items_path`` when the dataset lacks it), missing labels are added to
+    the ontology first (with ``label_map``'s colours; its other labels too), and a re-run uploads
+    nothing twice. The collections themselves are left as they are (``only_bbox`` works on copies).
+    """
+    require_dtlpy()
+    check_dataset(dataset)
+    if isinstance(collections, AnnotationCollection):
+        collections = [collections]
+    collections = list(collections)
+    for index, collection in enumerate(collections):
+        if not isinstance(collection, AnnotationCollection):
+            raise TypeError(f"collections[{index}] is a {type(collection).__name__}, not an AnnotationCollection")
+    if only_bbox:
+        collections = [copy.deepcopy(c) for c in collections]
+    labels = _labels_of(collections, label_map, only_bbox)
+    report = UploadReport(source_format="dataloop", target_format="platform",
+                          on_error=getattr(converter, "on_error", "fail"), dataset_id=getattr(dataset, "id", None))
+    return _upload(converter, dataset, iter(collections), len(collections), report, labels,
+                   _Target.of(local_items_path, remote_items), only_bbox, filters, overwrite, retry or RetryPolicy())
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where the items of an upload come from: binaries to upload from ``items_root``, or remote items."""
+
+    items_root: Path | None
+    given_items: list | None  # the dtlpy Items to match against, when the caller named them
+    upload_binaries: bool
+
+    @classmethod
+    def of(cls, local_items_path: Any, remote_items: Any) -> _Target:
+        items_root = Path(local_items_path) if local_items_path is not None else None
+        if remote_items is None:
+            remote_items = items_root is None
+        given = list(remote_items) if isinstance(remote_items, (list, tuple)) else None
+        upload_binaries = given is None and not remote_items
+        if upload_binaries and items_root is None:
+            raise FormatError("local_items_path is needed to upload items (or pass remote_items=True)")
+        return cls(items_root, given, upload_binaries)
+
+
+def _upload(converter: Any, dataset: Any, items: Iterator[AnnotationCollection], total: int | None,
+            report: UploadReport, labels: dict[str, tuple], target: _Target, only_bbox: bool, filters: Any,
+            overwrite: bool, policy: RetryPolicy) -> UploadReport:
+    """Add the labels, list the remote items, then upload item by item on a few threads."""
+    dl = require_dtlpy()
+    late_writes = LateWrites()
+    with client_settings(client_of(dataset), policy, late_writes):
         try:
-            report.labels_added = _ensure_labels(dataset, wanted_labels, policy)
-            remote_list = given_items if given_items is not None else list_items(dataset, filters, policy)
+            report.labels_added = _ensure_labels(dataset, labels, policy)
+            remote_list = target.given_items if target.given_items is not None else list_items(dataset, filters,
+                                                                                                   policy)
         except PlatformError:
             raise
         except Exception as exc:
             raise PlatformError(f"cannot prepare dataset {getattr(dataset, 'id', '?')}: {describe(exc)}") from exc
         remote = {getattr(item, "filename", None): item for item in remote_list}
-        read = source.read(src, options, report)
-        items = read.items
         if getattr(converter, "progress", None) is not None:
-            items = converter.progress(items, total=read.total, desc=f"{source.name} → platform")
+            items = converter.progress(items, total=total, desc=f"{report.source_format} → platform")
         workers = max(1, min(int(getattr(converter, "concurrency", 1) or 1), 8))
         seen: set[str] = set()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dlconvert-upload") as pool:
@@ -511,8 +290,8 @@ def upload_local_dataset(converter: Any, from_format: str, dataset: Any, local_i
                     pending.append((collection, outcome))
                 else:
                     seen.add(key)
-                    job = _ItemJob(dl, dataset, collection, remote.get(collection.filename), items_root,
-                                   upload_binaries, overwrite, policy)
+                    job = _ItemJob(dl, dataset, collection, remote.get(collection.filename), target, overwrite,
+                                   policy, late_writes)
                     pending.append((collection, pool.submit(job)))
                 while len(pending) > 2 * workers or (pending and _done(pending[0][1])):
                     _record(report, *pending.popleft())
@@ -539,49 +318,41 @@ def _record(report: UploadReport, collection: AnnotationCollection, value: Futur
     report.items_out += 1
 
 
+# ==================================================================================================
+# per item
+# ==================================================================================================
 class _ItemJob:
     """Upload one item if needed, then sync its annotations; never raises (the outcome says)."""
 
-    def __init__(self, dl: Any, dataset: Any, collection: AnnotationCollection, remote_item: Any,
-                 items_root: Path | None, upload_binaries: bool, overwrite: bool, policy: RetryPolicy) -> None:
+    def __init__(self, dl: Any, dataset: Any, collection: AnnotationCollection, remote_item: Any, target: _Target,
+                 overwrite: bool, policy: RetryPolicy, late_writes: LateWrites) -> None:
         self.dl = dl
         self.dataset = dataset
         self.collection = collection
         self.remote_item = remote_item
-        self.items_root = items_root
-        self.upload_binaries = upload_binaries
+        self.target = target
         self.overwrite = overwrite
         self.policy = policy
+        self.late_writes = late_writes
 
     def __call__(self) -> ItemOutcome:
         filename = self.collection.filename
         outcome = ItemOutcome(filename, FAILED, annotations=len(self.collection))
         try:
-            wants = _wanted(self.collection)
+            wants = wanted(self.collection)
         except Exception as exc:
             outcome.code, outcome.message = "platform.invalid-annotation", describe(exc)
             return outcome
         item = self.remote_item
         if item is None:
-            if not self.upload_binaries:
-                outcome.code = "platform.no-remote-item"
-                outcome.message = "the dataset has no item at this path (give local_items_path to upload it)"
+            item = self._upload_item(outcome)
+            if item is None:
                 return outcome
-            local = _local_file(self.items_root, filename)
-            if local is None:
-                outcome.code = "platform.image-missing"
-                outcome.message = f"the annotations name this item but {self.items_root} does not hold it"
-                return outcome
-            try:
-                item = with_retries(self.policy, lambda: _upload_binary(self.dataset, local, filename))
-            except Exception as exc:
-                outcome.code, outcome.message = "platform.item-upload-failed", describe(exc)
-                return outcome
-            outcome.item_uploaded = True
         outcome.item_id = getattr(item, "id", None)
-        sync = _ItemSync(self.dl, self.dataset, item, wants, self.overwrite)
+        sync = ItemSync(self.dl, self.dataset, item, wants, self.overwrite)
         try:
             with_retries(self.policy, sync)
+            self._settle(sync, outcome.item_id)
         except Exception as exc:
             outcome.uploaded, outcome.deleted = sync.uploaded, sync.deleted
             outcome.code, outcome.message = "platform.upload-failed", describe(exc)
@@ -590,6 +361,40 @@ class _ItemJob:
         changed = outcome.item_uploaded or sync.uploaded or sync.deleted
         outcome.status = UPLOADED if changed else SKIPPED
         return outcome
+
+    def _upload_item(self, outcome: ItemOutcome) -> Any:
+        """The item's binary uploaded from the local folder, or None (the outcome says why)."""
+        filename = self.collection.filename
+        if not self.target.upload_binaries:
+            outcome.code = "platform.no-remote-item"
+            outcome.message = "the dataset has no item at this path (give local_items_path to upload it)"
+            return None
+        local = _local_file(self.target.items_root, filename)
+        if local is None:
+            outcome.code = "platform.image-missing"
+            outcome.message = f"the annotations name this item but {self.target.items_root} does not hold it"
+            return None
+        try:
+            item = with_retries(self.policy, lambda: _upload_binary(self.dataset, local, filename))
+        except Exception as exc:
+            outcome.code, outcome.message = "platform.item-upload-failed", describe(exc)
+            return None
+        outcome.item_uploaded = True
+        return item
+
+    def _settle(self, sync: ItemSync, item_id: str | None) -> None:
+        """After an annotation upload to this item went unanswered, wait until the server has had the
+        time to carry it out, then sync again (deleting the surplus copies it made); repeat while the
+        checks themselves leave unanswered uploads."""
+        checked = float("-inf")
+        for _ in range(self.policy.attempts):
+            gave_up = self.late_writes.last(item_id) if item_id else None
+            if gave_up is None or gave_up <= checked:
+                return
+            time.sleep(max(0.0, gave_up + self.policy.settle_time - time.monotonic()))
+            checked = time.monotonic()
+            with_retries(self.policy, sync)
+        raise Transient("annotation uploads to this item kept going unanswered; it may hold surplus copies")
 
 
 def _local_file(root: Path | None, filename: str | None) -> Path | None:
@@ -658,12 +463,14 @@ def _only_boxes(collection: AnnotationCollection, report: ConversionReport) -> N
     collection.annotations = kept
 
 
-def _labels_to_have(source: Any, src: Path, options: Any, on_error: str, only_bbox: bool) -> dict[str, tuple]:
-    """label → colour of every label the upload needs: the source's label map and the annotations'."""
-    read = source.read(src, options, ConversionReport(on_error=on_error))
-    label_map = options.labels or read.labels
+# ==================================================================================================
+# labels
+# ==================================================================================================
+def _labels_of(collections: Iterable[AnnotationCollection], label_map: LabelMap | None,
+               only_bbox: bool) -> dict[str, tuple]:
+    """label → colour of every label the upload needs: the annotations' and the label map's."""
     colors: dict[str, tuple] = {}
-    for collection in read.items:
+    for collection in collections:
         for annotation in collection:
             if only_bbox and annotation.type not in _BOXABLE and annotation.type != "box":
                 continue
