@@ -576,7 +576,7 @@ def _coco(make: _Maker) -> None:
         record("category-id", lambda r, v=value: r.__setitem__("category_id", v), note=repr(value))
         record("image-id", lambda r, v=value: r.__setitem__("image_id", v), note=repr(value))
     for value in (2, -1, "yes", None, [1]):
-        record("iscrowd", lambda r, v=value: r.__setitem__("iscrowd", v), note=repr(value), lost=1)
+        record("iscrowd", lambda r, v=value: r.__setitem__("iscrowd", v), note=repr(value))
     # duplicate ids
     new = copy.deepcopy(doc)
     new["annotations"].append(copy.deepcopy(new["annotations"][0]))
