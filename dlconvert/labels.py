@@ -29,7 +29,8 @@ from typing import Any
 
 from .errors import FormatError
 
-__all__ = ["LABELMAP_FILENAME", "LabelInfo", "LabelMap", "PoseTemplate", "flatten_label_tree", "stable_color"]
+__all__ = ["LABELMAP_FILENAME", "LabelInfo", "LabelMap", "PoseTemplate", "flatten_label_tree", "read_labelmap_txt",
+           "stable_color"]
 
 LABELMAP_FILENAME = "labelmap.json"
 
@@ -267,18 +268,17 @@ class LabelMap:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LabelMap:
-        """Read ``labelmap.json``, a Dataloop ontology JSON, or a names file (one label per line)."""
+        """Read ``labelmap.json``, a Dataloop ontology JSON, a Datumaro/CVAT ``labelmap.txt``
+        (``name:r,g,b:parts:actions``; ``background`` left out) or a names file (one label per line)."""
         from ._json import read_json_file
 
         path = Path(path)
         if path.suffix.lower() in (".txt", ".names"):
-            try:
-                text = path.read_bytes().decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                raise FormatError(f"a names file must be UTF-8 text (byte 0x{exc.object[exc.start]:02x})",
-                                  path=path) from None
-            except OSError as exc:
-                raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+            text = _text_file(path)
+            if _is_labelmap_txt(text):
+                entries = [(n, c) for n, c in read_labelmap_txt(path, text) if n != "background"]
+                return cls(LabelInfo(name, i, color or stable_color(name))
+                           for i, (name, color) in enumerate(entries, start=1))
             names = [line.strip() for line in text.splitlines() if line.strip()]
             return cls(LabelInfo(name, i, stable_color(name)) for i, name in enumerate(names, start=1))
         data = read_json_file(path)
@@ -288,6 +288,47 @@ class LabelMap:
             recipe = read_json_file(recipe_path) if recipe_path.is_file() else None
             return cls.from_ontology(data, recipe, path=path)
         return cls.from_json(data, path=path)
+
+
+def _text_file(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path.name} must be UTF-8 text (byte 0x{exc.object[exc.start]:02x})", path=path) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+
+
+def _is_labelmap_txt(text: str) -> bool:
+    """Datumaro's ``labelmap.txt``: its header comment, or every line ``name:colour:parts:actions``."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and lines[0].replace(" ", "").startswith("#label:color_rgb"):
+        return True
+    return bool(lines) and all(line.count(":") == 3 for line in lines)
+
+
+def read_labelmap_txt(path: str | os.PathLike[str], text: str | None = None,
+                      ) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """``(name, colour or None)`` per line of a Datumaro/CVAT ``labelmap.txt`` (``name:r,g,b:parts:actions``),
+    in order, ``background`` included; comment lines skipped."""
+    path = Path(path)
+    text = _text_file(path) if text is None else text
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, _, rest = line.partition(":")
+        field = rest.split(":")[0]
+        color = None
+        if field:
+            try:
+                color = parse_color([int(v) for v in field.split(",")])
+            except ValueError:
+                color = None
+            if color is None:
+                raise FormatError(f"bad colour {field!r} (expected r,g,b)", path=path, where=f"line {number}")
+        entries.append((name, color))
+    return entries
 
 
 def flatten_label_tree(node: Any, prefix: str, out: dict) -> None:

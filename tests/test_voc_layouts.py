@@ -216,3 +216,16 @@ def test_object_numbers_without_an_object_are_bad_records(tmp_path):
     _, (item,) = read(src, report)
     assert [(a.type, a.label) for a in item] == [("binary", "o0")]
     assert [(i.code, i.annotation_type) for i in report.issues] == [("voc.orphan-mask", "binary")] * 2
+
+
+@requires_real_files
+def test_a_datumaro_labelmap_txt_given_as_labels_names_its_classes_and_colours():
+    """``--labels labelmap.txt`` in Datumaro's format (``name:r,g,b:parts:actions``) is a label map with
+    colours, not a names file whose lines are the whole ``name:r,g,b::`` text."""
+    from dlconvert.labels import read_labelmap_txt
+
+    txt = next(p for p in sorted(real_file("voc").rglob("labelmap.txt")))
+    entries = [(name, color) for name, color in read_labelmap_txt(txt) if name != "background"]
+    labels = LabelMap.load(txt)
+    assert labels.names == [name for name, _ in entries] and all(":" not in name for name in labels.names)
+    assert [labels.color(name) for name, color in entries if color] == [color for _, color in entries if color]

@@ -21,7 +21,7 @@ import numpy as np
 from ..._io import atomic_write, safe_join
 from ...errors import FormatError
 from ...geometry.segmentation import MAX_MASK_PIXELS
-from ...labels import LABELMAP_FILENAME, LabelInfo, LabelMap, parse_color
+from ...labels import LABELMAP_FILENAME, LabelInfo, LabelMap, read_labelmap_txt
 
 __all__ = ["VOC_CLASSES", "VOID", "Canvas", "ClassTable", "dataset_labels", "labelmap_txt", "palette_color",
            "read_index_png", "voc_colormap"]
@@ -67,32 +67,6 @@ class ClassTable:
     colours: dict[int, int] | None = None
 
 
-def _labelmap_txt_entries(path: Path) -> list[tuple[str, tuple[int, int, int] | None]]:
-    """``(name, colour or None)`` per line of a Datumaro/CVAT ``labelmap.txt``, in order."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"labelmap.txt must be UTF-8 text (byte 0x{exc.object[exc.start]:02x})", path=path) from None
-    except OSError as exc:
-        raise FormatError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, _, rest = line.partition(":")
-        field = rest.split(":")[0]
-        color = None
-        if field:
-            try:
-                color = parse_color([int(v) for v in field.split(",")])
-            except ValueError:
-                color = None
-            if color is None:
-                raise FormatError(f"bad colour {field!r} (expected r,g,b)", path=path, where=f"line {number}")
-        entries.append((name, color))
-    return entries
-
-
 def dataset_labels(root: Path, given: LabelMap | None, class_pngs: bool) -> tuple[LabelMap | None, ClassTable]:
     """The dataset's label map and class table.
 
@@ -104,7 +78,7 @@ def dataset_labels(root: Path, given: LabelMap | None, class_pngs: bool) -> tupl
     """
     txt_path = root / "labelmap.txt"
     json_path = root / LABELMAP_FILENAME
-    entries = _labelmap_txt_entries(txt_path) if txt_path.is_file() and not json_path.is_file() else None
+    entries = read_labelmap_txt(txt_path) if txt_path.is_file() and not json_path.is_file() else None
     label_map = given
     if label_map is None and json_path.is_file():
         label_map = LabelMap.load(json_path)
