@@ -159,3 +159,22 @@ def test_the_output_may_not_lie_in_the_source_or_the_images(cli_runner, sample_d
         result = cli_runner.invoke(main, ["render", str(src), str(dst), "--from", "dataloop", *extra])
         assert result.exit_code == 1 and result.stderr.startswith("error: "), result.stderr
         assert not dst.exists()
+
+
+def test_a_contact_sheet_holds_a_bounded_number_of_tiles_and_says_how_many_more(tmp_path):
+    """A sheet of a huge dataset would need gigabytes: past ``max_tiles`` the items are counted, not drawn."""
+    from dlconvert import AnnotationCollection, Box
+    from dlconvert.render.sheet import MAX_TILES, contact_sheet
+
+    def items(n):
+        for i in range(n):
+            collection = AnnotationCollection(filename=f"/{i}.png", width=32, height=32, mimetype="image/png")
+            collection.add(Box(left=2, top=2, right=20, bottom=20, label="a"))
+            yield collection
+
+    few = contact_sheet(items(3), view="mask", columns=3, tile=32, max_tiles=3)
+    more = contact_sheet(items(10), view="mask", columns=3, tile=32, max_tiles=3)
+    assert more.shape[1] == few.shape[1] and more.shape[0] > few.shape[0]  # the same grid, plus the last line
+    assert (more[:few.shape[0]] == few).all()
+    with pytest.raises(ValueError, match="max_tiles"):
+        contact_sheet(items(1), view="mask", max_tiles=MAX_TILES + 1)

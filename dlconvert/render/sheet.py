@@ -27,6 +27,9 @@ _CAPTION = 18
 MAX_TILE = 4096
 MAX_COLUMNS = 256
 MAX_GAP = 1000
+#: Tiles one sheet holds at most (256-px tiles: ~200 MB): a sheet of a 100k-item dataset would need ~20 GB
+#: and could not be looked at; the items past it are counted in the sheet's last line instead.
+MAX_TILES = 1024
 
 
 def _check_range(name: str, value: object, low: int, high: int) -> None:
@@ -74,8 +77,9 @@ def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: ImageLo
                   label_map: LabelMap | None = None, columns: int = 4, tile: int = 256,
                   view=ViewAnnotationOptions.ANNOTATION_ON_IMAGE, frame_num: int | None = None,
                   color_by: str = "label", allow_missing_images: bool = False,
-                  report: RenderReport | None = None) -> np.ndarray:
-    """One RGB picture: a grid of ``tile``-pixel renders of ``items`` (audio items are left out).
+                  report: RenderReport | None = None, max_tiles: int = MAX_TILES) -> np.ndarray:
+    """One RGB picture: a grid of ``tile``-pixel renders of ``items`` (audio items are left out); past
+    ``max_tiles`` items the sheet's last line says how many more there are.
 
     ``images_root``: an :class:`~dlconvert.images.ImageLookup` or the folder tried first. Overlay
     tiles count their images into ``report`` (when given); missing ones raise
@@ -87,6 +91,7 @@ def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: ImageLo
 
     _check_range("columns", columns, 1, MAX_COLUMNS)
     _check_range("tile", tile, 16, MAX_TILE)
+    _check_range("max_tiles", max_tiles, 1, MAX_TILES)
     check_style(frame_num=frame_num, color_by=color_by)
     view = as_view(view)
     overlay = view is ViewAnnotationOptions.ANNOTATION_ON_IMAGE
@@ -94,8 +99,12 @@ def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: ImageLo
     counts = report if report is not None else RenderReport()
     counts.looked_in = counts.looked_in or images.describe()
     tiles = []
+    left_out = 0
     for collection in items:
         if collection.is_audio:
+            continue
+        if len(tiles) == max_tiles:
+            left_out += 1
             continue
         name = posixpath.basename(collection.filename or collection.name or "")
         if overlay and counts.images_missing and not allow_missing_images:  # failing: only count the rest
@@ -118,7 +127,11 @@ def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: ImageLo
     columns = max(1, min(columns, len(tiles)))
     rows = math.ceil(len(tiles) / columns)
     cell_h = max(small.shape[0] for small, _ in tiles) + _CAPTION  # landscape items leave no empty band
-    sheet = np.full((rows * cell_h, columns * tile, 3), 24, dtype=np.uint8)
+    footer = 2 * _CAPTION if left_out else 0
+    sheet = np.full((rows * cell_h + footer, columns * tile, 3), 24, dtype=np.uint8)
+    if left_out:
+        cv2.putText(sheet, f"... and {left_out} more items not shown (the first {len(tiles)} are)",
+                    (3, sheet.shape[0] - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
     for index, (small, name) in enumerate(tiles):
         r, c = divmod(index, columns)
         y, x = r * cell_h, c * tile
