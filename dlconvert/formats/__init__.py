@@ -75,6 +75,9 @@ class FormatSpec:
     options: frozenset[str] = frozenset()
     #: What the reader looks for in a source, for the error when it finds no item ("Annotations/*.xml …").
     looks_for: str = ""
+    #: Format auto-detection: ``detect(path)`` reads as little as it can (a file's head, a folder's names) and
+    #: returns why ``path`` looks like this format ("data.yaml with names and an images/ folder"), or None.
+    detect: Callable[[Path], str | None] | None = None
 
     @property
     def reads_in_shards(self) -> bool:
