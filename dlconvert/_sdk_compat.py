@@ -56,6 +56,11 @@ class Hooks:
         return cls(conversion_func, items, annotations, _passes_item(conversion_func))
 
     @property
+    def empty(self) -> bool:
+        """No hook at all: the conversion needs no annotation object (the columnar path may take it)."""
+        return self.conversion_func is None and self.item_filter is None and self.annotation_filter is None
+
+    @property
     def per_annotation(self) -> bool:
         return self.conversion_func is not None or self.annotation_filter is not None
 

@@ -2,11 +2,12 @@
 Python call per number.
 
 Bulk writers (a YOLO label line per object, a VOC ``<bndbox>`` per object …) spend most of their
-time turning floats into text one ``format()`` call at a time. Here a whole column is rounded,
-split into digits and laid out as a character matrix with numpy; the few values numpy cannot
-round exactly as ``format`` does (a product that lands within a rounding error of a half, values
-too large for exact int64 arithmetic, non-finite values) are formatted by Python itself, so the
-result is byte-identical to ``format(v + 0.0, f".{decimals}f")`` for every value.
+time turning floats into text one ``format()`` call at a time. Here a whole column is rounded —
+exactly as ``format`` rounds: Dekker's two-product gives ``v × 10**decimals`` without error, so a
+product that lands within a rounding error of a half still goes the right way — split into digits
+and laid out as a character matrix with numpy. Values too large for int64 digits, tiny ones and
+non-finite ones are formatted by Python itself, so the result is byte-identical to
+``format(v + 0.0, f".{decimals}f")`` for every value.
 
 A *token stream* is the text of many numbers in output order, each followed by its separator
 byte (a space, a newline): :func:`join_tokens` packs it into one ``bytes`` and the offsets at which
@@ -20,6 +21,7 @@ import numpy as np
 __all__ = ["fixed_tokens", "int_tokens", "join_tokens", "pad_to"]
 
 _MAX_EXACT = 2.0 ** 52  # a scaled value below this is an exact integer once rounded
+_SPLITTER = 2.0 ** 27 + 1  # Veltkamp's constant for float64
 _DIGITS = np.frombuffer(b"0123456789", dtype=np.uint8)
 _POWERS = 10 ** np.arange(1, 19, dtype=np.int64)  # 10 … 10**18
 
@@ -37,21 +39,42 @@ def fixed_tokens(values: np.ndarray, decimals: int) -> np.ndarray:
     if not 0 <= decimals <= 15:
         raise ValueError(f"decimals must be 0…15, not {decimals}")
     values = np.asarray(values, dtype=np.float64) + 0.0  # -0.0 → 0.0, as the writers ask
-    scale = 10.0 ** decimals
     magnitude = np.abs(values)
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = magnitude * scale
-        rounded = np.rint(scaled)
-        fraction = scaled - np.floor(scaled)
-        # near a half, the product's own rounding error may decide the digit: let Python decide
-        risky = ~np.isfinite(scaled) | (scaled >= _MAX_EXACT) | (np.abs(fraction - 0.5) <= scaled * 2.0 ** -50)
-    rounded[risky] = 0
-    units = rounded.astype(np.int64)
+    # beyond these, the exact product below could overflow, underflow or leave int64: Python decides
+    risky = ~((magnitude < _MAX_EXACT / 10.0 ** decimals) & ((magnitude == 0) | (magnitude > 1e-290)))
+    units = _rounded(np.where(risky, 0.0, magnitude), 10.0 ** decimals)
     power = 10 ** decimals
     matrix = _digits_matrix(np.signbit(values), units // power, units % power, decimals)
     if risky.any():
         matrix = _patch(matrix, values, np.flatnonzero(risky), decimals)
     return matrix
+
+
+def _rounded(magnitude: np.ndarray, scale: float) -> np.ndarray:
+    """``round(m * scale)`` of the exact real product, ties to even — what ``format`` does — as int64.
+
+    The float product may land on the wrong side of a half: Dekker's two-product gives the product
+    exactly as ``high + low``, and the fraction is compared with a half exactly.
+    """
+    high = magnitude * scale
+    low = _product_error(magnitude, scale, high)
+    whole = np.floor(high)
+    fraction = high - whole  # exact: dropping the integer bits of a double below 2**52
+    above = fraction - 0.5  # exact (Sterbenz) where it matters: fraction near a half
+    up = (above > -low) | ((above == -low) & (np.fmod(whole, 2.0) == 1.0))  # ties to even
+    return (whole + up).astype(np.int64)
+
+
+def _product_error(a: np.ndarray, b: float, product: np.ndarray) -> np.ndarray:
+    """``a * b - product`` exactly (Dekker's two-product with Veltkamp splitting; no FMA needed)."""
+    def split(value):
+        c = _SPLITTER * value
+        high = c - (c - value)
+        return high, value - high
+
+    a_high, a_low = split(a)
+    b_high, b_low = split(np.float64(b))
+    return ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
 
 
 def _digits_matrix(negative: np.ndarray, whole: np.ndarray, fraction: np.ndarray, decimals: int) -> np.ndarray:

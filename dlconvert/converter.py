@@ -260,6 +260,12 @@ class Converter:
         report = self.report = ConversionReport(source_format=source.name, target_format=target.name,
                                                 on_error=self.on_error, source=str(src))
         job = _Job(src, source, target, options, hooks, dst, overwrite, sources, in_memory)
+        if hooks.empty and source.read_table is not None and target.write_table is not None:
+            done = self._run_columnar(job, report)
+            if done is not None:
+                return done
+            report = self.report = ConversionReport(source_format=source.name, target_format=target.name,
+                                                    on_error=self.on_error, source=str(src))
         if not source.reads_in_shards:
             with self._busy(f"reading {src.name}"):
                 dataset = source.read(src, options, report)
@@ -278,6 +284,26 @@ class Converter:
                     report = self.report = planned  # as it was after reading the plan; write again in one pass
             dataset.items = source.read_units(plan.context, plan.units, options, report)
             return self._run_in_one_pass(job, dataset, report)
+
+    def _run_columnar(self, job: _Job, report: ConversionReport) -> ConversionReport | None:
+        """The job on the columnar path (:mod:`dlconvert.table`): the same output and report as the object
+        path, without an object per annotation; None (nothing written) when the reader or the writer
+        leaves this source to the object path."""
+        with self._busy(f"reading {job.src.name}"):
+            table = job.source.read_table(job.src, job.options)
+        if table is None or not table.item_count:
+            return None
+
+        def write(staging: Path) -> list[Path]:
+            written = job.target.write_table(table, staging, job.options, report)
+            if written is None:
+                raise _ObjectPath
+            return written
+
+        try:
+            return self._write_job(job, write, report, False)
+        except _ObjectPath:
+            return None
 
     def _run_in_one_pass(self, job: _Job, dataset: Dataset, report: ConversionReport) -> ConversionReport:
         items = _pipeline(dataset.items, report, job.hooks, decode_masks=_draws_masks(job.target))
@@ -317,10 +343,9 @@ class Converter:
 
                 atomic_write(staging / ERROR_LOG, dumps([dataclasses.asdict(i) for i in report.issues]))
                 outputs = [*outputs, staging / ERROR_LOG]
-            staged = staging.resolve()
-            # resolve the folder only: a linked image must not be followed out of the staging folder
-            relative = [(Path(p).parent.resolve() / Path(p).name).relative_to(staged) for p in outputs]
-        report.outputs = [str(Path(dst) / p) for p in relative]
+            relative = _relative_to(staging, outputs)
+        base = str(Path(dst))
+        report.outputs = [base + os.sep + p for p in relative]
         report.error_log = str(Path(dst) / ERROR_LOG) if error_log else None
         return report
 
@@ -396,6 +421,10 @@ class Converter:
             return load_result(out, format_key(to_format))
 
 
+class _ObjectPath(Exception):
+    """A columnar writer left the job to the object path (raised before it wrote anything that stays)."""
+
+
 @dataclass(frozen=True)
 class _Job:
     """One conversion's fixed facts, shared by its one-pass and sharded paths."""
@@ -409,6 +438,23 @@ class _Job:
     overwrite: bool
     sources: tuple
     in_memory: bool  # in-memory content: an empty source is no error, no error log is written
+
+
+def _relative_to(staging: Path, outputs: list) -> list[str]:
+    """The outputs' paths under the staging folder. Writers give paths under it (plain string work, no
+    file system call per output); any other spelling is resolved — the folder only: a linked image
+    must not be followed out of the staging folder."""
+    prefix = os.fspath(staging) + os.sep
+    staged = staging.resolve()
+    relative = []
+    for output in outputs:
+        text = os.fspath(output)
+        if text.startswith(prefix) and "/.." not in text and "/./" not in text:
+            relative.append(text[len(prefix):])
+        else:
+            path = Path(output)
+            relative.append(str((path.parent.resolve() / path.name).relative_to(staged)))
+    return relative
 
 
 def _draws_masks(target) -> bool:

@@ -118,9 +118,20 @@ class ConversionReport:
         self.skipped[annotation.type] += 1
         self.issues.append(_issue("skipped", code, message, annotation, item, path, where))
 
+    def skip_row(self, annotation_type: str, label: str | None, code: str, message: str, item: str | None) -> None:
+        """:meth:`skip` for a table row (:mod:`dlconvert.table`) that has no annotation object (and no id)."""
+        self.skipped[annotation_type] += 1
+        self.issues.append(Issue("skipped", code, message, item=item, annotation_type=annotation_type, label=label))
+
     def approximate(self, annotation: Annotation, code: str, message: str, item: str | None = None) -> None:
         """An annotation written in another shape (also count it with :meth:`wrote`)."""
         self.issues.append(_issue("approximated", code, message, annotation, item))
+
+    def approximate_row(self, annotation_type: str, label: str | None, code: str, message: str,
+                        item: str | None) -> None:
+        """:meth:`approximate` for a table row that has no annotation object (and no id)."""
+        self.issues.append(Issue("approximated", code, message, item=item, annotation_type=annotation_type,
+                                 label=label))
 
     def merge(self, shard: ConversionReport) -> None:
         """Add the counts and issues of a shard of this conversion, listed after the ones already here."""

@@ -88,7 +88,7 @@ def test_the_shards_really_run_in_other_processes(fixtures_dir, tmp_path, monkey
 
     monkeypatch.setattr(parallel, "worker_pool", counting_pool)
     monkeypatch.setattr(parallel, "map_in_order", counting_map)
-    _convert(fixtures_dir / COCO_FILES[0], "coco", tmp_path / "out", "yolo", 2, yolo_task="detect")
+    _convert(fixtures_dir / COCO_FILES[0], "coco", tmp_path / "out", "voc", 2)
     assert made == [2] and calls and calls[0] > 2
 
 

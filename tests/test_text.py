@@ -44,3 +44,13 @@ def test_join_tokens_packs_lines_and_says_where_each_token_ends():
     text, ends = join_tokens(tokens, separators)
     assert text == b"3 0.500 0.250\n12 1.000 0.000\n"
     assert text[:ends[2]] == b"3 0.500 0.250\n" and ends[-1] == len(text)
+
+
+def test_coordinates_divided_by_image_sizes_round_as_python_does():
+    """YOLO values are pixel coordinates over image sizes: exact binary ties and near-ties are everywhere."""
+    rng = np.random.default_rng(0)
+    pixels = np.concatenate([np.arange(0, 4001) / 2, rng.uniform(0, 4000, 50_000).round(2)])
+    for size in (640.0, 480.0, 427.0, 1000.0, 333.0):
+        values = pixels / size
+        for decimals in (3, 6):
+            assert _texts(fixed_tokens(values, decimals)) == [format(v, f".{decimals}f") for v in values.tolist()]

@@ -30,22 +30,27 @@ if TYPE_CHECKING:
     from ...dataset import ConvertOptions, Dataset, SourcePlan
     from ...report import ConversionReport
 
-__all__ = ["LOOKS_FOR", "image_roots", "plan", "read", "read_units"]
+__all__ = ["LOOKS_FOR", "coco_file", "image_roots", "plan", "read", "read_units", "shape_hints"]
 
 LOOKS_FOR = "a COCO JSON file with 'images' and 'categories' lists (or a folder holding exactly one .json)"
 #: COCO's annotation tasks, as in ``annotations/<task>_<subset>.json`` (Datumaro's names).
 _TASKS = ("instances", "person_keypoints", "captions", "labels", "image_info", "panoptic", "stuff")
 
 
+def coco_file(src: Path) -> Path:
+    """The COCO file a source names: the file, or the only JSON in a folder (not dlconvert's side files)."""
+    if not src.is_dir():
+        return src
+    candidates = sorted(p for p in src.rglob("*.json") if not p.name.startswith("."))
+    candidates = [p for p in candidates if p.name not in (LABELMAP_FILENAME, IDS_FILENAME)]
+    if len(candidates) != 1:
+        raise FormatError(f"expected one COCO JSON file in the folder, found {len(candidates)}; name the file",
+                          path=src)
+    return candidates[0]
+
+
 def _load(src: Path) -> tuple[dict, Path]:
-    path = src
-    if src.is_dir():
-        candidates = sorted(p for p in src.rglob("*.json") if not p.name.startswith("."))
-        candidates = [p for p in candidates if p.name not in (LABELMAP_FILENAME, IDS_FILENAME)]
-        if len(candidates) != 1:
-            raise FormatError(f"expected one COCO JSON file in the folder, found {len(candidates)}; "
-                              "name the file", path=src)
-        path = candidates[0]
+    path = coco_file(src)
     enabled = gc.isenabled()
     gc.disable()  # COCO files are millions of acyclic objects: the cyclic GC only costs time here
     try:
@@ -135,7 +140,7 @@ def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> Source
             continue
         grouped[record["image_id"]].append((index, record))
     units = [(image, grouped.get(image_id, [])) for image_id, image in images.items()]
-    context = (labels, label_map, str(path), _shape_hints(path))
+    context = (labels, label_map, str(path), shape_hints(path))
     roots = image_roots(path)
     return SourcePlan(units, context=context, labels=label_map,
                       images_root=options.images or _images_root(roots, images, path), image_roots=roots,
@@ -160,7 +165,7 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
                    declared_empty=source.declared_empty)
 
 
-def _shape_hints(path: Path) -> dict[Any, str]:
+def shape_hints(path: Path) -> dict[Any, str]:
     """``{COCO annotation id: Dataloop type}`` from a ``coco_ids.json`` dlconvert wrote beside the file.
 
     COCO cannot tell a box (written with its rectangle as segmentation, for pycocotools) from a

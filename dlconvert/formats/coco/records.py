@@ -17,7 +17,7 @@ from .._fingerprint import geometry_fingerprint
 from .._keypoints import VISIBILITY_ATTRIBUTE, VISIBILITY_NAMES
 from .source import BOX_SEGMENTATION_KEY, GEOMETRY_KEY, KEYPOINTS_KEY, RLE_FORM_KEY, keypoints_fingerprint
 
-__all__ = ["KNOWN_RECORD_KEYS", "record_to_annotations", "template_id"]
+__all__ = ["KNOWN_RECORD_KEYS", "is_bbox", "record_to_annotations", "template_id", "upright_rectangle"]
 
 #: Record fields the Dataloop model holds itself; the others are kept in ``metadata.user.coco``.
 KNOWN_RECORD_KEYS = frozenset({"id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd",
@@ -99,8 +99,8 @@ def _record_geometry(record: dict, label: str, hint: str | None):
     if rings and keypoints and not any(signed_area(_xy(r)) for r in rings):
         rings = []  # the placeholder segmentation of a keypoints record without a shape
     if rings:
-        upright = len(rings) == 1 and _upright_rectangle(rings[0])
-        if upright and (hint == "box" or (hint is None and bbox is not None and _is_bbox(rings[0], bbox))):
+        upright = len(rings) == 1 and upright_rectangle(rings[0])
+        if upright and (hint == "box" or (hint is None and bbox is not None and is_bbox(rings[0], bbox))):
             xs, ys = rings[0][0::2], rings[0][1::2]  # the corners are exact; x + w may not be
             return Box(left=float(min(xs)), top=float(min(ys)), right=float(max(xs)), bottom=float(max(ys)),
                        label=label)
@@ -119,7 +119,7 @@ def _xy(ring: list) -> np.ndarray:
     return np.asarray(ring, dtype=np.float64).reshape(-1, 2)
 
 
-def _upright_rectangle(ring: list) -> bool:
+def upright_rectangle(ring: list) -> bool:
     """Four distinct corners on two x and two y values: an axis-aligned rectangle, as boxes are written."""
     if len(ring) != 8:
         return False
@@ -127,7 +127,7 @@ def _upright_rectangle(ring: list) -> bool:
     return len(set(xs)) == 2 and len(set(ys)) == 2 and len(set(zip(xs, ys, strict=True))) == 4
 
 
-def _is_bbox(ring: list, bbox: list) -> bool:
+def is_bbox(ring: list, bbox: list) -> bool:
     """Whether an upright rectangle's edges are the bbox's: x and y exactly, x + w and y + h up to the
     rounding of that sum (``-7.5e-06 + 4.000005`` is not ``3.9999975``)."""
     x, y, w, h = bbox

@@ -71,6 +71,17 @@ def min_rectangle(definition) -> np.ndarray:
     return points
 
 
+def _closest(a: np.ndarray, b: np.ndarray, with_distance: bool = False):
+    """The closest pair of vertices of rings ``a`` and ``b``: ``(vertex of a, vertex of b)``, the first such pair
+    in row-major order, with the squared distance first when asked."""
+    dx = a[:, 0, None] - b[None, :, 0]
+    dy = a[:, 1, None] - b[None, :, 1]
+    squared = dx * dx + dy * dy
+    k = int(squared.argmin())
+    va, vb = divmod(k, len(b))
+    return (float(squared.flat[k]), va, vb) if with_distance else (va, vb)
+
+
 def merge_rings(rings: list[np.ndarray]) -> np.ndarray:
     """One ring through every ring, joined by zero-width bridges between their closest vertices.
 
@@ -84,6 +95,10 @@ def merge_rings(rings: list[np.ndarray]) -> np.ndarray:
     rings = [np.asarray(r, dtype=np.float64).reshape(-1, 2) for r in rings if len(r)]
     if len(rings) <= 1:
         return rings[0] if rings else np.zeros((0, 2))
+    if len(rings) == 2:  # the common case, walked directly: ring 0 to its closest vertex, ring 1 round, back
+        first, second = rings
+        va, vb = _closest(first, second)
+        return np.concatenate((first[:va + 1], second[vb:], second[:vb + 1], first[va:]))
     count = len(rings)
     closest: dict[tuple[int, int], tuple[float, int, int]] = {}
 
@@ -91,11 +106,7 @@ def merge_rings(rings: list[np.ndarray]) -> np.ndarray:
         key = (min(i, j), max(i, j))
         if key not in closest:
             a, b = rings[key[0]], rings[key[1]]
-            dx = a[:, 0, None] - b[None, :, 0]
-            dy = a[:, 1, None] - b[None, :, 1]
-            squared = dx * dx + dy * dy
-            k = int(squared.argmin())
-            closest[key] = (float(squared.flat[k]), *divmod(k, len(b)))
+            closest[key] = _closest(a, b, with_distance=True)
         distance, va, vb = closest[key]
         return (distance, va, vb) if i < j else (distance, vb, va)
 
@@ -124,7 +135,7 @@ def merge_rings(rings: list[np.ndarray]) -> np.ndarray:
     def enter(ring_index: int, entry: int) -> list[Any]:
         ring = rings[ring_index]
         todo = sorted(((v - entry) % len(ring), v) for v in stops.get(ring_index, ()))
-        return [ring_index, entry, np.roll(ring, -entry, axis=0), todo, 0, []]
+        return [ring_index, entry, np.concatenate((ring[entry:], ring[:entry])), todo, 0, []]
 
     stack = [enter(0, 0)]
     while stack:

@@ -68,6 +68,23 @@ def is_folder_name(name: object) -> bool:
             and len(name.encode("utf-8", "surrogatepass")) <= 255)
 
 
+def place(name: str, own_split: object, default_split: str) -> tuple[str, str]:
+    """``(split, remote path under it)`` of an item named ``name``; a split of its own that is no folder name
+    is an error.
+
+    The YOLO reader names an item of a several-split dataset ``/<split>/…`` and records the split:
+    that prefix is not repeated under ``labels/<split>/``. Any other path is kept whole (an item
+    ``/train/a.jpg`` of a Dataloop dataset is ``labels/train/train/a.txt``), so it reads back as itself.
+    """
+    split = default_split if own_split is None else own_split
+    if not is_folder_name(split):
+        raise OutputError(f"metadata.user.yolo.split must be one folder name, not {split!r}")
+    relative = name.lstrip("/")
+    if own_split is not None and relative.startswith(split + "/"):
+        relative = relative[len(split) + 1:]
+    return split, relative
+
+
 class _Writer:
     """One label file per image item (and its image, and its size), then the dataset-wide files."""
 
@@ -142,20 +159,10 @@ class _Writer:
         return folder / name
 
     def _place(self, collection: AnnotationCollection) -> tuple[str, str]:
-        """``(split, remote path under it)`` of an item; a split of its own that is no folder name is an error.
-
-        The YOLO reader names an item of a several-split dataset ``/<split>/…`` and records the split:
-        that prefix is not repeated under ``labels/<split>/``. Any other path is kept whole (an item
-        ``/train/a.jpg`` of a Dataloop dataset is ``labels/train/train/a.txt``), so it reads back as itself.
-        """
+        """``(split, remote path under it)`` of an item (see :func:`place`)."""
         own = section(collection._item_json, "metadata", "user", "yolo").get(SPLIT_KEY)
-        split = self.options.split if own is None else own
-        if not is_folder_name(split):
-            raise OutputError(f"metadata.user.yolo.split must be one folder name, not {split!r}")
-        relative = (collection.filename or collection.name or f"/{collection.item_id or 'item'}").lstrip("/")
-        if own is not None and relative.startswith(split + "/"):
-            relative = relative[len(split) + 1:]
-        return split, relative
+        name = collection.filename or collection.name or f"/{collection.item_id or 'item'}"
+        return place(name, own, self.options.split)
 
     def _put_image(self, image: Path | None, split: str, relative: str, item: str | None) -> str | None:
         """Copy or link the item's image beside its labels; its path under ``images/<split>`` (None: not found)."""

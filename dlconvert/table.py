@@ -1,0 +1,132 @@
+"""The columnar hub of bulk conversions: a dataset as arrays, one row per annotation.
+
+Bulk jobs (COCO → YOLO, a whole dataset rendered …) spend their time per annotation; building a
+few Python objects per annotation is what made them slow. A reader that can fills a
+:class:`Table` instead — whole columns at once — and a writer that can consumes it, formatting
+whole arrays; neither builds an annotation object. The SDK-shaped classes
+(:class:`~dlconvert.collection.AnnotationCollection`, :class:`~dlconvert.annotation.Annotation`)
+stay the Python API and the path of everything else: hooks, formats without a columnar reader or
+writer, and the rows a columnar writer cannot settle by itself, which it hands to the format's
+per-annotation code through :meth:`Table.annotations_of` (the row's view, built on demand).
+
+Layout (``n`` items, ``m`` annotation rows, rows grouped by item, in source order within an item)::
+
+    items            filename (list of "/remote/path.jpg"), width, height (int64, -1 unknown)
+    item_rows        int64 (n + 1): the rows of item i are item_rows[i]:item_rows[i + 1]
+    kind             uint8 (m): BOX, POLYGON, MASK, CLASS (see KINDS)
+    label            int32 (m): index into ``labels`` (the names, as the model labels them)
+    box              float64 (m, 4): left, top, right, bottom — a box's own edges; for a polygon
+                     or mask the box its source declared (a COCO ``bbox``), NaN where none
+    crowd            bool (m): a COCO crowd region (an ignore region, not an object)
+    attributes       bool (m): the row has attributes (a format without a place for them reports it)
+    rings            the polygons, ragged (the layout of shapely 2's ``from_ragged_array``):
+                     ``coords`` (k, 2) float64, ``ring_offsets`` (r + 1), ``row_rings`` (m + 1):
+                     the rings of row j are row_rings[j]:row_rings[j + 1] — None when the job did
+                     not decode them (a detect job never needs the points)
+
+A reader attaches ``view``: a callable giving a row's annotations as the object reader builds them
+(the same objects, the same metadata), so a writer can hand a rare row to its per-annotation code
+and stay byte-identical to the object path; ``origin`` names the source for errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .annotation import Annotation
+    from .labels import LabelMap
+
+__all__ = ["BOX", "CLASS", "KINDS", "MASK", "POLYGON", "Rings", "Table", "ranges"]
+
+BOX, POLYGON, MASK, CLASS = 1, 2, 3, 4
+#: Kind code → the Dataloop type of the row's annotation.
+KINDS = {BOX: "box", POLYGON: "segment", MASK: "binary", CLASS: "class"}
+
+
+@dataclass
+class Rings:
+    """Polygons as one coordinate array: ring i is ``coords[ring_offsets[i]:ring_offsets[i + 1]]``, and
+    row j's rings are ``row_rings[j]:row_rings[j + 1]``."""
+
+    coords: np.ndarray  # (k, 2) float64
+    ring_offsets: np.ndarray  # (r + 1,) int64
+    row_rings: np.ndarray  # (m + 1,) int64
+
+    def ring_count(self) -> np.ndarray:
+        """Rings per row."""
+        return np.diff(self.row_rings)
+
+    def ring(self, index: int) -> np.ndarray:
+        return self.coords[self.ring_offsets[index]:self.ring_offsets[index + 1]]
+
+    def rings_of(self, row: int) -> list[np.ndarray]:
+        return [self.ring(i) for i in range(self.row_rings[row], self.row_rings[row + 1])]
+
+    def take(self, rows: np.ndarray) -> Rings:
+        """The rings of ``rows``, in that order (a permutation or a selection of rows)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        first, count = self.row_rings[rows], np.diff(self.row_rings)[rows]
+        rings = ranges(first, count)
+        sizes = np.diff(self.ring_offsets)[rings]
+        points = ranges(self.ring_offsets[rings], sizes)
+        return Rings(self.coords[points], np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+                     np.concatenate(([0], np.cumsum(count))).astype(np.int64))
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``, without a Python loop."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    offsets = np.repeat(starts - (ends - counts), counts)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+@dataclass
+class Table:
+    """A dataset as columns (see the module docstring)."""
+
+    filenames: list[str]
+    width: np.ndarray
+    height: np.ndarray
+    item_rows: np.ndarray
+    kind: np.ndarray
+    label: np.ndarray
+    box: np.ndarray
+    crowd: np.ndarray
+    attributes: np.ndarray
+    labels: list[str]
+    label_map: LabelMap
+    view: Callable[[int], list[Annotation]]  # row → its annotations, built as the object reader builds them
+    origin: str | None = None
+    rings: Rings | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # reader-specific facts writers may ask for
+
+    @property
+    def item_count(self) -> int:
+        return len(self.filenames)
+
+    @property
+    def row_count(self) -> int:
+        return int(self.kind.shape[0])
+
+    def row_item(self) -> np.ndarray:
+        """The item index of every row."""
+        return np.repeat(np.arange(self.item_count, dtype=np.int64), np.diff(self.item_rows))
+
+    def annotations_of(self, row: int) -> list[Annotation]:
+        """The row's annotations as the object reader builds them (a shape; a pose and its points)."""
+        return self.view(row)
+
+    def type_names(self) -> np.ndarray:
+        """The Dataloop type of every row (object array), for reports."""
+        names = np.empty(len(KINDS) + 1, dtype=object)
+        for code, name in KINDS.items():
+            names[code] = name
+        return names[self.kind]
