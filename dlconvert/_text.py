@@ -24,6 +24,7 @@ _MAX_EXACT = 2.0 ** 52  # a scaled value below this is an exact integer once rou
 _SPLITTER = 2.0 ** 27 + 1  # Veltkamp's constant for float64
 _DIGITS = np.frombuffer(b"0123456789", dtype=np.uint8)
 _POWERS = 10 ** np.arange(1, 19, dtype=np.int64)  # 10 … 10**18
+_PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=np.uint8).reshape(100, 2)
 
 
 def int_tokens(values: np.ndarray) -> np.ndarray:
@@ -53,16 +54,22 @@ def fixed_tokens(values: np.ndarray, decimals: int) -> np.ndarray:
 def _rounded(magnitude: np.ndarray, scale: float) -> np.ndarray:
     """``round(m * scale)`` of the exact real product, ties to even — what ``format`` does — as int64.
 
-    The float product may land on the wrong side of a half: Dekker's two-product gives the product
-    exactly as ``high + low``, and the fraction is compared with a half exactly.
+    The float product is right unless it lands within its own rounding error of a half; for those
+    few, Dekker's two-product gives the product exactly as ``high + low`` and the fraction is
+    compared with a half exactly.
     """
     high = magnitude * scale
-    low = _product_error(magnitude, scale, high)
     whole = np.floor(high)
     fraction = high - whole  # exact: dropping the integer bits of a double below 2**52
-    above = fraction - 0.5  # exact (Sterbenz) where it matters: fraction near a half
-    up = (above > -low) | ((above == -low) & (np.fmod(whole, 2.0) == 1.0))  # ties to even
-    return (whole + up).astype(np.int64)
+    units = (whole + (fraction > 0.5)).astype(np.int64)
+    near = np.flatnonzero(np.abs(fraction - 0.5) <= high * 2.0 ** -50)
+    if near.size:
+        exact_high, exact_whole = high[near], whole[near]
+        low = _product_error(magnitude[near], scale, exact_high)
+        above = fraction[near] - 0.5  # exact (Sterbenz): the fraction is near a half
+        up = (above > -low) | ((above == -low) & (np.fmod(exact_whole, 2.0) == 1.0))  # ties to even
+        units[near] = (exact_whole + up).astype(np.int64)
+    return units
 
 
 def _product_error(a: np.ndarray, b: float, product: np.ndarray) -> np.ndarray:
@@ -85,17 +92,30 @@ def _digits_matrix(negative: np.ndarray, whole: np.ndarray, fraction: np.ndarray
     most = int(width_whole.max()) if count else 1
     matrix = np.zeros((count, 1 + most + (1 + decimals if decimals else 0)), dtype=np.uint8)
     matrix[:, 0] = np.where(negative, ord("-"), 0)
-    remaining = whole.copy()
-    for place in range(most):  # least significant first, from the right of the whole block
-        matrix[:, most - place] = np.where(place < width_whole, _DIGITS[remaining % 10], 0)
-        remaining //= 10
+    if most == 1:  # one whole digit (every YOLO value): no leading positions to blank
+        matrix[:, 1] = _DIGITS[whole]
+    else:
+        remaining = whole.copy()
+        for place in range(most):  # least significant first, from the right of the whole block
+            matrix[:, most - place] = np.where(place < width_whole, _DIGITS[remaining % 10], 0)
+            remaining //= 10
     if decimals:
         matrix[:, 1 + most] = ord(".")
-        remaining = fraction.copy()
-        for place in range(decimals):
-            matrix[:, 1 + most + decimals - place] = _DIGITS[remaining % 10]
-            remaining //= 10
+        _fill_digits(matrix[:, 2 + most:], fraction)
     return matrix
+
+
+def _fill_digits(columns: np.ndarray, values: np.ndarray) -> None:
+    """Write ``values`` as zero-padded decimal digits into ``columns`` (one column per digit), two at a time."""
+    remaining = values.astype(np.uint64 if columns.shape[1] > 9 else np.uint32)
+    place = columns.shape[1]
+    while place >= 2:
+        pair = remaining % 100
+        columns[:, place - 2:place] = _PAIRS[pair]
+        remaining //= 100
+        place -= 2
+    if place:
+        columns[:, 0] = _DIGITS[remaining % 10]
 
 
 def _patch(matrix: np.ndarray, values: np.ndarray, rows: np.ndarray, decimals: int) -> np.ndarray:

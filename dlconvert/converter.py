@@ -294,8 +294,10 @@ class Converter:
         if table is None or not table.item_count:
             return None
 
+        workers = self.concurrency if self.executor is None else 1  # forked workers share the table
+
         def write(staging: Path) -> list[Path]:
-            written = job.target.write_table(table, staging, job.options, report)
+            written = job.target.write_table(table, staging, job.options, report, workers=workers)
             if written is None:
                 raise _ObjectPath
             return written

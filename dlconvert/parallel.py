@@ -26,6 +26,7 @@ __all__ = [
     "dask_executor",
     "default_workers",
     "map_in_order",
+    "map_shared",
     "picklable",
     "shard_sizes",
     "worker_pool",
@@ -104,6 +105,39 @@ def _counting_items(progress: Callable, results: Iterator[R], sizes: list[int]) 
     for value in progress(ticks(), total=sum(sizes)):
         if value is not _TICK:
             yield value
+
+
+_SHARED: dict[int, Any] = {}  # what forked workers of map_shared find (copy-on-write), by key
+
+
+def map_shared(shared: Any, fn: Callable[[Any, int, int], R], total: int, *, workers: int) -> Iterator[R]:
+    """``fn(shared, first, stop)`` for consecutive ranges of ``range(total)``, results in range order.
+
+    ``shared`` (a :class:`~dlconvert.table.Table` and what a writer planned) is not sent anywhere:
+    the workers are forked after it exists and read it as it is in memory, so a shard costs two
+    integers to send. Where processes cannot be forked (no ``fork`` start method) or one worker is
+    asked for, the ranges run in this process.
+    """
+    sizes = shard_sizes(total, workers)
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    ranges = [(start, start + size) for start, size in zip(starts, sizes, strict=True)]
+    if workers < 2 or len(ranges) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for first, stop in ranges:
+            yield fn(shared, first, stop)
+        return
+    key = id(shared)
+    _SHARED[key] = shared
+    try:
+        with worker_pool(workers) as pool:
+            yield from map_in_order(pool, _run_shared, ((key, fn, first, stop) for first, stop in ranges),
+                                    window=2 * workers)
+    finally:
+        _SHARED.pop(key, None)
+
+
+def _run_shared(task: tuple) -> Any:
+    key, fn, first, stop = task
+    return fn(_SHARED[key], first, stop)
 
 
 @contextmanager

@@ -120,6 +120,24 @@ class Table:
         """The item index of every row."""
         return np.repeat(np.arange(self.item_count, dtype=np.int64), np.diff(self.item_rows))
 
+    def slice(self, first: int, stop: int) -> Table:
+        """Items ``first:stop`` and their rows, as a table of their own (numpy views, no copy)."""
+        start, end = int(self.item_rows[first]), int(self.item_rows[stop])
+        rings = None
+        if self.rings is not None:
+            ring_start, ring_end = int(self.rings.row_rings[start]), int(self.rings.row_rings[end])
+            point_start = int(self.rings.ring_offsets[ring_start])
+            rings = Rings(self.rings.coords[point_start:int(self.rings.ring_offsets[ring_end])],
+                          self.rings.ring_offsets[ring_start:ring_end + 1] - point_start,
+                          self.rings.row_rings[start:end + 1] - ring_start)
+        parent_view = self.view
+        return Table(
+            filenames=self.filenames[first:stop], width=self.width[first:stop], height=self.height[first:stop],
+            item_rows=self.item_rows[first:stop + 1] - start, kind=self.kind[start:end], label=self.label[start:end],
+            box=self.box[start:end], crowd=self.crowd[start:end], attributes=self.attributes[start:end],
+            labels=self.labels, label_map=self.label_map, view=lambda row: parent_view(row + start),
+            origin=self.origin, rings=rings, extras=self.extras)
+
     def annotations_of(self, row: int) -> list[Annotation]:
         """The row's annotations as the object reader builds them (a shape; a pose and its points)."""
         return self.view(row)

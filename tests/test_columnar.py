@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from realfiles import AVAILABLE, NO_REAL_FILES, real_file
 
-from dlconvert import Converter, ConvertOptions
+from dlconvert import Converter, ConvertOptions, parallel
 from dlconvert.formats import _cache, get_format
 from dlconvert.formats.coco.columns import read_table
 
@@ -37,12 +37,12 @@ def _object_path() -> dict:
             "yolo": dataclasses.replace(get_format("yolo"), write_table=None)}
 
 
-def _convert(src: Path, dst: Path, on_error: str, columnar: bool, **options):
+def _convert(src: Path, dst: Path, on_error: str, columnar: bool, workers: int = 1, **options):
     saved = {name: get_format(name) for name in ("coco", "yolo")}
     if not columnar:
         _cache.update(_object_path())
     try:
-        report = Converter(on_error=on_error, concurrency=1, options=ConvertOptions(**options)).run(
+        report = Converter(on_error=on_error, concurrency=workers, options=ConvertOptions(**options)).run(
             src, "coco", dst, "yolo")
     except Exception as exc:  # both paths must fail alike
         return f"{type(exc).__name__}: {exc}"
@@ -57,9 +57,10 @@ def _tree(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def assert_same(src: Path, work: Path, on_error: str = "skip", **options) -> None:
+def assert_same(src: Path, work: Path, on_error: str = "skip", workers: int = 1, **options) -> None:
+    """The object path in one process and the columnar path on ``workers`` write the same."""
     by_objects = _convert(src, work / "objects", on_error, False, **options)
-    by_columns = _convert(src, work / "columns", on_error, True, **options)
+    by_columns = _convert(src, work / "columns", on_error, True, workers, **options)
     assert by_columns == by_objects
     if isinstance(by_objects, dict):
         assert _tree(work / "columns") == _tree(work / "objects")
@@ -69,6 +70,24 @@ def assert_same(src: Path, work: Path, on_error: str = "skip", **options) -> Non
 @pytest.mark.parametrize("path", _real_coco_files())
 def test_real_coco_files_give_the_same_yolo_both_ways(path, task, tmp_path):
     assert_same(path, tmp_path, yolo_task=task)
+
+
+#: Real files the columnar path reads (several images each, so that ranges of items form).
+_SHARDED = ["coco/icevision/annotations.json", "coco/mmdetection/coco_sample.json", "coco/dagshub/annotations.json",
+            "dataloop/dtlpy-converters-examples/coco/coco/annotations.json"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("name", _SHARDED if AVAILABLE else NO_REAL_FILES)
+def test_the_columnar_path_on_two_workers_writes_what_one_process_does(name, task, tmp_path, monkeypatch):
+    """Items cut into ranges of one item, written by forked workers sharing the table."""
+    pools = []
+    real_pool = parallel.worker_pool
+    monkeypatch.setattr(parallel, "MIN_SHARD", 1)
+    monkeypatch.setattr(parallel, "worker_pool", lambda workers: pools.append(workers) or real_pool(workers))
+    assert read_table(real_file(name), ConvertOptions()) is not None
+    assert_same(real_file(name), tmp_path, workers=2, yolo_task=task)
+    assert pools == [2]
 
 
 def test_the_columnar_path_is_taken_for_clean_files_and_left_for_others():

@@ -79,10 +79,11 @@ class FormatSpec:
     #: returns why ``path`` looks like this format ("data.yaml with names and an images/ folder"), or None.
     detect: Callable[[Path], str | None] | None = None
     #: The columnar path of bulk jobs (:mod:`dlconvert.table`): ``read_table(src, options)`` gives the source as a
-    #: table, or None when only the object reader reads it exactly; ``write_table(table, dst, options, report)``
-    #: writes what ``write`` would, byte for byte, or returns None (before writing) when only ``write`` can.
+    #: table, or None when only the object reader reads it exactly; ``write_table(table, dst, options, report,
+    #: workers=N)`` writes what ``write`` would, byte for byte (on N forked processes: ``parallel.map_shared``),
+    #: or returns None (before writing) when only ``write`` can.
     read_table: Callable[[Path, ConvertOptions], Any] | None = None
-    write_table: Callable[[Any, Path, ConvertOptions, ConversionReport], list[Path] | None] | None = None
+    write_table: Callable[..., list[Path] | None] | None = None
 
     @property
     def reads_in_shards(self) -> bool:

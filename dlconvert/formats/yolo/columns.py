@@ -13,6 +13,7 @@ only the object writer does (pose and obb tasks, images copied or linked, a pinn
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from ...errors import OutputError
 from ...geometry import Box
 from ...geometry.polygon import signed_area
 from ...images import ImageLookup
+from ...parallel import map_shared
 from ...table import BOX, CLASS, KINDS, MASK, POLYGON
 from ...table import ranges as _ranges
 from .capabilities import CAPABILITIES, way_of
@@ -42,11 +44,12 @@ _CROWD = ("yolo.crowd-region", "a COCO crowd region: YOLO has no ignore regions"
 _CLIPPED = ("yolo.clipped", "coordinates outside the image were clipped into it")
 
 
-def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path] | None:
-    """Write the YOLO dataset of ``table`` under ``dst`` as the object writer would; None when it cannot."""
+def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
+                workers: int = 1) -> list[Path] | None:
+    """Write the YOLO dataset of ``table`` under ``dst`` as the object writer would, the items cut into
+    ranges over ``workers`` processes (:func:`dlconvert.parallel.map_shared`); None when it cannot."""
     if options.images_mode != "none" or options.yolo_task not in (None, "detect", "segment") or options.labels:
         return None
-    types = table.type_names()
     labels = np.asarray(table.labels, dtype=object)
     dataset = _Meta(table)
     two_pass = not one_pass(dataset, options)
@@ -59,19 +62,48 @@ def write_table(table: Table, dst: Path, options: ConvertOptions, report: Conver
     placed = _targets(writer, table, options)
     if placed is None:
         return None
+    types = table.type_names()
     _count_read(table, types, labels, report)
     early = _inverted_boxes(table) if two_pass else np.zeros(table.row_count, dtype=bool)
     for row in np.flatnonzero(early).tolist():  # the object writer reports these before it writes
         _skip_box_early(table, row, types, labels, report)
-    rows = _Rows(table, plan, options, report, types, labels, excluded=early)
-    text = rows.lines()
-    for index, (target, split, relative) in enumerate(placed):
-        target.write_bytes(text[index])
-        writer.outputs.append(target)
-        writer.sizes.append((f"images/{split}/{relative}", (int(table.width[index]), int(table.height[index]), 1)))
-        writer.splits.add(split)
-    report.items_out += table.item_count
+    job = _Job(table, plan, options, report.blank(), labels, early, placed)
+    for shard_report, outputs, sizes, splits in map_shared(job, _write_items, table.item_count, workers=workers):
+        report.merge(shard_report)
+        writer.outputs.extend(outputs)
+        writer.sizes.extend(sizes)
+        writer.splits.update(splits)
     return writer.finish()
+
+
+@dataclass
+class _Job:
+    """What every range of items needs (shared with forked workers, never sent)."""
+
+    table: Table
+    plan: object
+    options: ConvertOptions
+    report: ConversionReport  # a blank report of this conversion, for each range to fill
+    labels: np.ndarray
+    early: np.ndarray  # rows reported before the second pass
+    placed: list[tuple[Path, str, str]]
+
+
+def _write_items(job: _Job, first: int, stop: int):
+    """Items ``first:stop``: their label files written; ``(report, files, sizes, splits)`` for the whole."""
+    table = job.table.slice(first, stop)
+    report = job.report.blank()
+    start, end = int(job.table.item_rows[first]), int(job.table.item_rows[stop])
+    text = _Rows(table, job.plan, job.options, report, table.type_names(), job.labels,
+                 excluded=job.early[start:end]).lines()
+    outputs, sizes, splits = [], [], set()
+    for index, (target, split, relative) in enumerate(job.placed[first:stop]):
+        target.write_bytes(text[index])
+        outputs.append(target)
+        sizes.append((f"images/{split}/{relative}", (int(table.width[index]), int(table.height[index]), 1)))
+        splits.add(split)
+    report.items_out += len(outputs)
+    return report, outputs, sizes, splits
 
 
 class _Meta:
