@@ -33,7 +33,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 UNSUPPORTED = 64  # a peer adapter's exit code for a job that tool cannot do
-JOBS = ("det", "seg", "voc", "coco2dataloop", "dataloop2coco", "render")
+#: det/seg/voc: COCO → YOLO detect / segment, detection VOC; yolo: COCO → YOLO as users run it (no --task: the
+#: richest task the data needs); render: the class-id picture (INSTANCE view); mask: the RGBA semantic mask.
+JOBS = ("det", "seg", "yolo", "voc", "coco2dataloop", "dataloop2coco", "render", "mask")
 PEERS = {"ultralytics": "ultralytics", "globox": "globox", "datumaro": "datumaro", "supervision": "supervision",
          "dtlpy-sdk": "dtlpy"}  # tool → its venv (and peers/<venv>_adapter.py)
 PEER_JOBS = {"ultralytics": {"det", "seg"}, "globox": {"det", "voc"}, "datumaro": {"det", "voc"},
@@ -42,7 +44,7 @@ TOOLS = ["floor", "naive-cv2", "pycocotools", "dlconvert", "dlconvert-1", *PEERS
 MAX_N = {"supervision": 5000}  # largest N a tool runs at by default
 MB_PER_IMAGE = {"supervision": 4.3}  # peak RSS per image, for tools that hold every image's masks
 NEEDS_IMAGES = {"supervision"}  # tools that open every image: DATA/images/ placeholders are made first
-FLOORS = {"render": "naive-cv2"}  # the "× floor" reference per job (default: floor)
+FLOORS = {"render": "naive-cv2", "mask": "naive-cv2"}  # the "× floor" reference per job (default: floor)
 
 
 @dataclass
@@ -61,11 +63,12 @@ def _dlconvert(job: str, data: Path, out: Path, workers: int | None) -> list[str
     cli = [sys.executable, "-m", "dlconvert.cli"]
     extra = ["--workers", str(workers)] if workers else []
     coco = str(data / "coco.json")
-    if job == "render":
-        return [*cli, "render", coco, str(out), "--from", "coco", "--view", "instance", *extra]
+    if job in ("render", "mask"):
+        view = "instance" if job == "render" else "mask"
+        return [*cli, "render", coco, str(out), "--from", "coco", "--view", view, *extra]
     if job == "dataloop2coco":
         return [*cli, "convert", str(data / "dataloop"), str(out), "--from", "dataloop", "--to", "coco", *extra]
-    target = {"det": ["yolo", "--task", "detect"], "seg": ["yolo", "--task", "segment"],
+    target = {"det": ["yolo", "--task", "detect"], "seg": ["yolo", "--task", "segment"], "yolo": ["yolo"],
               "voc": ["voc", "--no-voc-masks"], "coco2dataloop": ["dataloop"]}[job]
     return [*cli, "convert", coco, str(out), "--from", "coco", "--to", *target, *extra]
 
@@ -75,12 +78,13 @@ def commands(tool: str, job: str, data: Path, out: Path, venvs: Path, workers: i
     if tool in ("dlconvert", "dlconvert-1"):
         return _dlconvert(job, data, out, 1 if tool == "dlconvert-1" else workers)
     if tool == "floor":
-        return [sys.executable, str(HERE / "floor.py"), job, str(data / "coco.json"), str(out)] \
-            if job in ("det", "seg", "voc") else None
+        floor_job = "seg" if job == "yolo" else job  # the bench data's richest task is segment
+        return [sys.executable, str(HERE / "floor.py"), floor_job, str(data / "coco.json"), str(out)] \
+            if floor_job in ("det", "seg", "voc") else None
     if tool in ("naive-cv2", "pycocotools"):
         method = "cv2" if tool == "naive-cv2" else "pycocotools"
         return [sys.executable, str(HERE / "naive_render.py"), method, str(data / "coco.json"), str(out)] \
-            if job == "render" else None
+            if job in ("render", "mask") else None
     if job not in PEER_JOBS[tool]:
         return None
     venv = PEERS[tool]
