@@ -25,7 +25,7 @@ demo: $(VENV)/.runtime-stamp
 	$(BIN)/dlconvert demo $(DEMO_OUT) --overwrite
 
 test: $(VENV)/.dev-stamp
-	$(BIN)/ruff check dlconvert tests tools
+	$(BIN)/ruff check dlconvert tests tools benchmarks
 	$(BIN)/python -m pytest
 
 # Benchmarks against the peers, each in its own environment (never the project's): `make bench`
@@ -62,10 +62,10 @@ bench: $(VENV)/.runtime-stamp $(foreach peer,$(BENCH_PEERS),$(BENCH_VENVS)/$(pee
 # Hostile-input fuzzing for longer than make test can afford (issue #8): FUZZ_SECONDS=3600 make fuzz
 FUZZ_SECONDS ?= 600
 fuzz: $(VENV)/.dev-stamp
-	$(BIN)/python tools/fuzz.py --seconds $(FUZZ_SECONDS)
+	PYTHONPATH=tests $(BIN)/python -m hostile.fuzz --seconds $(FUZZ_SECONDS)
 
 lint: $(VENV)/.dev-stamp
-	$(BIN)/ruff check dlconvert tests tools
+	$(BIN)/ruff check dlconvert tests tools benchmarks
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -12,8 +12,9 @@ a ``DlconvertError`` naming the file (and the place, for a broken record) or con
 answer with exit 1 and one ``error:`` line (exit 3, an internal error, fails the case); nothing
 may be written outside the output folder or left half-written; with ``--on-error skip`` the good
 records still convert and every bad one is in a balanced report. ``make test`` runs every case
-that ever found a bug plus a seeded sample; ``make fuzz`` (tools/fuzz.py) runs all of them and
-random ones for as long as asked. A failing case replays with ``tools/fuzz.py --replay CASE_ID``.
+that ever found a bug plus a seeded sample; ``make fuzz`` (``python -m hostile.fuzz``) runs all of them
+and random ones for as long as asked. A failing case replays with
+``PYTHONPATH=tests python -m hostile.fuzz --replay CASE_ID``.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def test_case(case, results):
     assert not result["violations"], (
         f"{case.id} ({case.fmt} → {case.to}; {case.note or 'no note'}) broke:\n  "
         + "\n  ".join(result["violations"])
-        + f"\nreplay: .venv/bin/python tools/fuzz.py --replay {case.id}")
+        + f"\nreplay: PYTHONPATH=tests .venv/bin/python -m hostile.fuzz --replay {case.id}")
 
 
 @requires_real_files

@@ -6,7 +6,7 @@ Each example is written to a temporary folder and converted twice (``on_error="f
 one balances its report. The inputs are shaped like each format (an item JSON with annotation-like
 objects, a COCO document, VOC XML, WebVTT cues, YOLO label lines) with hostile values in every
 field, plus raw bytes. The example budget is the hypothesis profile's (``ci`` in ``make test``);
-``make fuzz`` runs the corpus and random cases for much longer (tools/fuzz.py).
+``make fuzz`` runs the corpus and random cases for much longer (``python -m hostile.fuzz``).
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def _converts_or_refuses(files: dict[str, bytes], fmt: str, src: str = "", to: s
             assert not leftovers, leftovers
 
 
-#: The profile's budget (``ci``: 60 examples a test); ``tools/fuzz.py`` sets HOSTILE_FUZZ_EXAMPLES for longer runs.
+#: The profile's budget (``ci``: 60 examples a test); ``hostile.fuzz`` sets HOSTILE_FUZZ_EXAMPLES for longer runs.
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                 **({"max_examples": int(os.environ["HOSTILE_FUZZ_EXAMPLES"])}
                    if os.environ.get("HOSTILE_FUZZ_EXAMPLES") else {}))

@@ -1,7 +1,7 @@
 """Known, still open bugs in ``dlconvert/formats/yolo.py`` (being finished elsewhere), found by the corpus.
 
 Each is an ``xfail(strict=True)`` in ``test_hostile_corpus`` (so its fix shows up as an XPASS to
-remove here) and is counted apart from new failures by ``tools/fuzz.py``. Every other module's
+remove here) and is counted apart from new failures by ``hostile.fuzz``. Every other module's
 bugs were fixed. Fixed in yolo.py since, and now plain regressions: Y1 a label file linked to
 /dev/zero read until memory ran out; Y2 ``kpt_shape: [1000000000, 3]`` allocated per keypoint;
 Y3 unsafe or over-long label file names stopped the run (exit 3) instead of a bad item; Y4 the

@@ -4,7 +4,7 @@
 seed dataset (``seeds``) with one thing broken — a truncated file, a wrong type in a field, a
 polygon of two points, an XML entity, a YOLO line with commas … — plus what the mutation may cost
 (``scope`` and ``lost``) so the checker can tell a good record dropped from a bad one skipped.
-:func:`random_case` stacks several random mutations, for the long fuzz run (``tools/fuzz.py``).
+:func:`random_case` stacks several random mutations, for the long fuzz run (``hostile.fuzz``).
 """
 
 from __future__ import annotations

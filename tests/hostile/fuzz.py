@@ -8,10 +8,11 @@ A share of the time (``--hypothesis-share``, 20 %) goes to ``tests/test_hostile_
 hypothesis fuzzers of every reader, in rounds of a few hundred examples a test, each round seeded
 anew.
 
-    .venv/bin/python tools/fuzz.py --seconds 600              # what make fuzz runs
-    .venv/bin/python tools/fuzz.py --seconds 60 --no-corpus   # random cases only
-    .venv/bin/python tools/fuzz.py --replay coco-mmdet-rle-3  # one case, its violations in full
-    .venv/bin/python tools/fuzz.py --replay fuzz-1234-57 --keep /tmp/case   # and its files, to debug
+    make fuzz FUZZ_SECONDS=600                                         # what make fuzz runs:
+    PYTHONPATH=tests .venv/bin/python -m hostile.fuzz --seconds 600
+    PYTHONPATH=tests .venv/bin/python -m hostile.fuzz --seconds 60 --no-corpus   # random cases only
+    PYTHONPATH=tests .venv/bin/python -m hostile.fuzz --replay coco-mmdet-rle-3  # one case, its violations
+    PYTHONPATH=tests .venv/bin/python -m hostile.fuzz --replay fuzz-1234-57 --keep /tmp/case   # and its files
 
 It prints how many inputs it tried and how many failures it found; the exit code is 1 when it found
 a failure that is not a known yolo.py bug (``tests/hostile/known.py``; with ``--strict``, any).
@@ -26,11 +27,10 @@ import sys
 import time
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent.parent / "tests"
-sys.path.insert(0, str(TESTS))
+from . import WorkerPool, corpus, known_bug, random_case
+from .pool import DEFAULT_MEMORY
 
-from hostile import WorkerPool, corpus, known_bug, random_case  # noqa: E402
-from hostile.pool import DEFAULT_MEMORY  # noqa: E402
+TESTS = Path(__file__).resolve().parent.parent
 
 
 def _fuzz_case(pool: list, seed: int, number: int):
@@ -53,7 +53,7 @@ def _replay(case_id: str, pool: list, keep: Path | None, workers: WorkerPool) ->
     print(f"{case.id}: {case.fmt} → {case.to}, scope {case.scope}, note: {case.note or '-'}")
     print("files: " + ", ".join(sorted(case.tree))[:2000])
     if keep is not None:
-        from hostile.check import prepare
+        from .check import prepare
 
         layout = prepare(case, keep)
         print(f"written to {keep}: dlconvert convert {layout.src} {layout.dst} --from {case.fmt} --to {case.to}")
