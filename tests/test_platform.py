@@ -411,7 +411,7 @@ def test_a_persistent_failure_is_reported_and_a_rerun_picks_up(server, dl, sourc
 @pytest.fixture
 def cli(cli_runner):
     from dlconvert.cli import _Group
-    from dlconvert.platform.commands import download, upload
+    from dlconvert.cli.platform import download, upload
 
     group = _Group(commands=[download, upload])
 

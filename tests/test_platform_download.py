@@ -26,7 +26,7 @@ FIXTURES = (dl, server, _no_faults_left, sample_remote)  # pytest finds them by 
 @pytest.fixture
 def cli(cli_runner, server):
     from dlconvert.cli import _Group
-    from dlconvert.platform.commands import download
+    from dlconvert.cli.platform import download
 
     group = _Group(commands=[download])
     env = {"DTLPY_API_KEY": server.issue_token(), "DTLPY_ENV": server.url}

@@ -81,7 +81,7 @@ def test_without_dtlpy_the_cli_prints_one_line_and_fails(tmp_path):
         sys.modules["dtlpy"] = None
         from click.testing import CliRunner
         from dlconvert.cli import _Group
-        from dlconvert.platform.commands import download, upload
+        from dlconvert.cli.platform import download, upload
         group = _Group(commands=[download, upload])
         out = {str(tmp_path / "out")!r}
         result = CliRunner().invoke(group, ["download", "--dataset-id", "abc", "--to", "coco", out])

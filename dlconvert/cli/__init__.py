@@ -62,10 +62,10 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _register_commands() -> None:
-    from ..platform.commands import download, upload
     from .convert import convert
     from .demo import demo
     from .inspect import formats, info, validate
+    from .platform import download, upload
     from .render import render
     from .verify import verify
 

@@ -25,9 +25,9 @@ from typing import Any
 import click
 
 from .._console import print_report, progress_bar
-from ..cli._options import convert_options, format_options
 from ..errors import OptionError
 from ..formats import AnnotationFormat
+from ._options import convert_options, format_options
 
 __all__ = ["download", "upload"]
 
@@ -48,7 +48,7 @@ def _retry_options(command):
 
 
 def _policy(attempts: int, backoff: float, timeout: float | None, settle: float | None = None):
-    from ._sdk import RetryPolicy
+    from ..platform._sdk import RetryPolicy
 
     return RetryPolicy(attempts=attempts, backoff=backoff, max_backoff=max(backoff, 30.0), request_timeout=timeout,
                        request_retries=None if timeout is None else 3,
@@ -178,8 +178,8 @@ def download(dataset_id: str, to_format: str, out: Path, views: tuple[str, ...],
     is not downloaded).
     """
     from ..converter import Converter
-    from .connector import get_dataset, login
-    from .download import download_dataset
+    from ..platform.connector import get_dataset, login
+    from ..platform.download import download_dataset
 
     if "json" in views and to_format.lower() != "dataloop":
         raise OptionError(f"--view json is the Dataloop JSON: it does not apply with --to {to_format}")
@@ -239,8 +239,8 @@ def upload(src: Path, from_format: str, dataset_id: str, items_dir: Path | None,
     dlconvert.platform.upload); items already in that state are reported skipped.
     """
     from ..converter import Converter
-    from .connector import get_dataset, login
-    from .upload import upload_local_dataset
+    from ..platform.connector import get_dataset, login
+    from ..platform.upload import upload_local_dataset
 
     policy = _policy(attempts, backoff, timeout, settle)
     dl = login(env)

@@ -18,7 +18,7 @@ this package never imports ``dtlpy``; each call imports it and, when it is missi
   :func:`upload_collections` uploads collections made in Python the same way.
 * :class:`RetryPolicy` — the SDK retries every request itself; per-item steps are retried on top
   with exponential backoff, and an item that still fails is reported, never silently dropped.
-* :mod:`dlconvert.platform.commands` — ``dlconvert download`` and ``dlconvert upload``.
+* ``dlconvert download`` and ``dlconvert upload`` are in :mod:`dlconvert.cli.platform`.
 
 :mod:`dlconvert.testing` holds :class:`~dlconvert.testing.FakeDataloop`, an in-memory Dataloop API
 on 127.0.0.1 with fault injection, for offline tests with the real SDK.
