@@ -81,6 +81,7 @@ from __future__ import annotations
 
 from .. import FormatSpec
 from .capabilities import APPROXIMATES, HOLDS
+from .columns import read_table
 from .reader import LOOKS_FOR, plan, read, read_units
 from .source import IDS_FILENAME, OUTPUT_FILENAME, source_bbox
 from .writer import finish, write, write_shard
@@ -96,6 +97,7 @@ FORMAT = FormatSpec(
     write=write,
     plan=plan,
     read_units=read_units,
+    read_table=read_table,
     write_shard=write_shard,
     finish=finish,
     options=frozenset({"rle", "indent"}),  # and images, labels: every format's

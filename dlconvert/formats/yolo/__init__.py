@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from .. import FormatSpec
 from .capabilities import approximates, holds
+from .columns import write_table
 from .common import DATA_YAML, TASKS
 from .names import class_names
 from .plane import merge_rings
@@ -38,6 +39,7 @@ FORMAT = FormatSpec(
     write=write,
     write_shard=write_shard,
     finish=finish,
+    write_table=write_table,
     shardable=one_pass,
     options=frozenset({"images", "labels", "yolo_task", "precision", "split", "images_mode"}),
     looks_for="data.yaml or obj.data with their image folders, images/ + labels/, or .txt label files beside "
