@@ -6,6 +6,12 @@
 >>> collection.to_json()["annotations"][0]["coordinates"]
 [{'x': 10, 'y': 20, 'z': 0}, {'x': 110, 'y': 220, 'z': 0}]
 
+Any format, read and written (the format of a path is detected; ``detect`` says what it found
+and why)::
+
+    dataset = dlconvert.read("coco/annotations.json")          # iterable of AnnotationCollection
+    report = dlconvert.write(dataset, "yolo_out/", "yolo")     # every annotation written or reported
+
 Importing dlconvert loads numpy only; OpenCV, shapely, Pillow, click and dtlpy load when used.
 The Dataloop SDK's names are here too, so its examples run with ``dl.`` swapped for
 ``dlconvert.``: ``AnnotationType`` and ``ANNOTATION_TYPE_*``, ``ViewAnnotationOptions`` and
@@ -55,7 +61,19 @@ _VIEW_CONSTANTS = {f"VIEW_ANNOTATION_OPTIONS_{name}": name
 
 def __getattr__(name: str):
     """The heavier public names, loaded on first use so ``import dlconvert`` stays light (numpy only)."""
-    if name == "Converter":
+    if name in ("read", "write", "Dataset"):
+        from . import api
+
+        value = getattr(api, name)
+    elif name in ("detect", "Detection"):
+        from .detection import Detection, detect_format
+
+        value = detect_format if name == "detect" else Detection
+    elif name == "render":  # the renderer's public functions, without ``import dlconvert.render``
+        import importlib
+
+        value = importlib.import_module(".render", __name__)
+    elif name == "Converter":
         from .converter import Converter as value
     elif name == "AnnotationFormat":
         from .formats import AnnotationFormat as value
@@ -89,7 +107,9 @@ __all__ = [
     "Converter",
     "Cube",
     "Cube3d",
+    "Dataset",
     "Description",
+    "Detection",
     "DlconvertError",
     "Ellipse",
     "FormatError",
@@ -109,6 +129,9 @@ __all__ = [
     "UnknownFormatError",
     "ViewAnnotationOptions",
     "AnnotationType",
+    "detect",
+    "read",
+    "write",
     *ANNOTATION_TYPE_CONSTANTS,
     *_VIEW_CONSTANTS,
 ]

@@ -441,6 +441,19 @@ class AnnotationCollection:
         from .conveniences import read_vtt_into
         return read_vtt_into(None if isinstance(target, type) else target, filepath, item=item, **kwargs)
 
+    def plot(self, image=None, *, images=None, view: Any = "overlay", size: tuple[float, float] = (10, 10), ax=None,
+             with_text: bool = True, label_map=None, frame_num: int | None = None):
+        """Draw the item with Matplotlib (as supervision's ``sv.plot_image``): ``view`` on its image (``image``:
+        an array or file; else found as ``dlconvert render`` finds it, ``images`` first); returns the axes."""
+        from .conveniences import plot_collection
+        return plot_collection(self, size=size, ax=ax, image=image, images=images, view=view, with_text=with_text,
+                               label_map=label_map, frame_num=frame_num)
+
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter shows a collection as its overlay (at most 1024 pixels a side); None: the text repr."""
+        from .conveniences import display_png
+        return display_png(self)
+
     def to_dtlpy(self, item: Any = None) -> Any:
         """The SDK's ``AnnotationCollection`` of these annotations: ``item.annotations.upload(c.to_dtlpy(item))``."""
         from .conveniences import to_dtlpy

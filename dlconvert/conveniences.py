@@ -20,8 +20,14 @@ if TYPE_CHECKING:
     from .annotation import Annotation
     from .collection import AnnotationCollection
 
-__all__ = ["download_annotation", "download_collection", "read_vtt_into", "show_annotation", "show_collection",
-           "to_dtlpy"]
+__all__ = ["DISPLAY_MAX_PIXELS", "DISPLAY_SIDE", "display_png", "download_annotation", "download_collection",
+           "overlay_picture", "plot_collection", "read_vtt_into", "show_annotation", "show_collection", "to_dtlpy"]
+
+#: The longest side of the picture a collection shows of itself in Jupyter; larger ones are scaled down.
+DISPLAY_SIDE = 1024
+#: An item larger than this (4096²) is not drawn by itself for display (its text repr is shown instead):
+#: a picture Jupyter asks for on its own must stay cheap. ``plot()`` draws any size the renderer takes.
+DISPLAY_MAX_PIXELS = 4096 * 4096
 
 
 def show_collection(collection: AnnotationCollection, *, image: Any, thickness: int | None, with_text: bool,
@@ -38,6 +44,70 @@ def show_collection(collection: AnnotationCollection, *, image: Any, thickness: 
 def show_annotation(annotation: Annotation, **options: Any) -> np.ndarray:
     """One annotation drawn alone, on a canvas the size of its item (or ``height``/``width``, or ``image``)."""
     return show_collection(_alone(annotation, options.get("height"), options.get("width")), **options)
+
+
+def overlay_picture(collection: AnnotationCollection, *, image: Any = None, images: Any = None,
+                    view: Any = "overlay", frame_num: int | None = None, label_map: Any = None,
+                    with_text: bool = True, max_pixels: int | None = None) -> np.ndarray | None:
+    """The picture a collection shows of itself: ``view`` (the overlay by default) on its image.
+
+    ``image``: an RGB array or an image file; else the image found as ``dlconvert render`` finds it
+    (``images``: a folder or :class:`~dlconvert.images.ImageLookup` tried first, then the image the
+    reader paired with the item) — none found is drawn on a grey checkerboard, never on a stand-in.
+    None for an audio item, an item whose size is unknown, or (``max_pixels``) one larger than that,
+    checked from the item's size or the image's header before any image is decoded.
+    """
+    from .images import ImageLookup, image_info
+    from .render import item_picture, load_display_image, render
+
+    if collection.is_audio:
+        return None
+    path = None
+    if image is None or isinstance(image, (str, os.PathLike)):
+        path = Path(image) if image is not None else ImageLookup.of(images).find(collection)
+    width, height = collection.display_size
+    if not (width and height) and path is not None and not collection.is_video:
+        width, height = image_info(path).display_size
+    if not (width and height) and not isinstance(image, np.ndarray):
+        return None
+    if max_pixels is not None and width and height and width * height > max_pixels:
+        return None
+    if path is not None:
+        image = load_display_image(path) if image is not None else item_picture(collection, images, frame_num)
+    return render(collection, view, image=image, label_map=label_map, with_text=with_text,
+                  frame_num=frame_num).image
+
+
+def display_png(collection: AnnotationCollection) -> bytes | None:
+    """PNG bytes of :func:`overlay_picture` at most :data:`DISPLAY_SIDE` wide or high, for Jupyter's
+    ``_repr_png_``; None (Jupyter then shows the text repr) when there is no picture to show or it
+    cannot be drawn (an unreadable image, a broken mask)."""
+    from .errors import DlconvertError
+    from .render import encode_picture
+
+    try:
+        picture = overlay_picture(collection, max_pixels=DISPLAY_MAX_PIXELS)
+    except (DlconvertError, OSError, ValueError):
+        return None
+    return None if picture is None else encode_picture(_fit(picture, DISPLAY_SIDE))[0]
+
+
+def plot_collection(collection: AnnotationCollection, *, size: tuple[float, float], ax: Any = None,
+                    **picture: Any) -> Any:
+    """Draw :func:`overlay_picture` on a Matplotlib axes (a new figure of ``size`` inches unless ``ax``)
+    titled with the item's name; returns the axes."""
+    import matplotlib.pyplot as plt
+
+    shown = overlay_picture(collection, **picture)
+    if shown is None:
+        raise ValueError(f"{collection.filename or 'this item'} has no picture to plot (an audio item, or its "
+                         f"size is unknown: give image=)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    ax.imshow(shown, cmap="gray" if shown.ndim == 2 else None, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(collection.filename or collection.name or "", fontsize=9)
+    return ax
 
 
 def download_collection(collection: AnnotationCollection, filepath: str | os.PathLike[str], *,
@@ -116,6 +186,18 @@ def to_dtlpy(collection: AnnotationCollection, item: Any = None) -> Any:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def _fit(picture: np.ndarray, side: int) -> np.ndarray:
+    """``picture`` scaled down (area-averaged) so that its longest side is at most ``side`` pixels."""
+    import cv2
+
+    height, width = picture.shape[:2]
+    scale = side / max(height, width)
+    if scale >= 1:
+        return picture
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+
+
 def _alone(annotation: Annotation, height: int | None, width: int | None) -> AnnotationCollection:
     """A collection holding only ``annotation``, describing the item it belongs to (when known)."""
     from .collection import AnnotationCollection

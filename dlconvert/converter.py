@@ -211,23 +211,32 @@ class Converter:
         ``overwrite``); the report is in :attr:`report`.
         """
         collections = [annotations] if isinstance(annotations, AnnotationCollection) else list(annotations)
+        self._write_dataset(Dataset(collections, total=len(collections)), Path(save_to), to_format,
+                            self._sdk_options(to_format), overwrite)
+        return [Path(p) for p in self.report.outputs]
+
+    def write_dataset(self, dataset: Dataset, dst: str | os.PathLike[str], to_format: str, *,
+                      overwrite: bool = False) -> ConversionReport:
+        """Write a dataset already in memory (:func:`dlconvert.read`'s, or a
+        :class:`~dlconvert.dataset.Dataset` of collections) in ``to_format`` into ``dst``, by the rules of
+        :meth:`run`; returns the report (also :attr:`report`)."""
+        return self._write_dataset(dataset, Path(dst), to_format, self.options, overwrite)
+
+    def _write_dataset(self, dataset: Dataset, dst: Path, to_format: str, options: ConvertOptions,
+                       overwrite: bool) -> ConversionReport:
         target = get_format(to_format)
         if target.write is None:
             raise FormatError(f"dlconvert cannot write {target.name}")
-        options = self._sdk_options(to_format)
-        check_options(options, get_format("dataloop"), target)
-        report = self.report = ConversionReport(source_format="dataloop", target_format=target.name,
-                                                on_error=self.on_error)
-
-        def counted() -> Iterator[AnnotationCollection]:
-            for collection in collections:
-                report.read_item(collection)
-                yield collection
-
-        dataset = _for_writing(Dataset((), total=len(collections)), options, counted())
-        self._write(lambda staging: target.write(dataset, staging, options, report), Path(save_to), overwrite, (),
-                    report, target, lambda: _check_written(report, target, save_to), self.return_error_filepath)
-        return [Path(p) for p in report.outputs]
+        source_format = getattr(dataset, "format", None) or "dataloop"  # collections made in Python: the model's
+        check_options(options, get_format(source_format), target)
+        src = getattr(dataset, "source", None)
+        report = self.report = ConversionReport(source_format=source_format, target_format=target.name,
+                                                on_error=self.on_error, source=str(src) if src is not None else None)
+        items = _pipeline(iter(dataset.items), report, Hooks(), decode_masks=_draws_masks(target))
+        writing = _for_writing(dataset, options, items)
+        return self._write(lambda staging: target.write(writing, staging, options, report), dst, overwrite,
+                           (src, options.images), report, target, lambda: _check_written(report, target, src or dst),
+                           self.return_error_filepath)
 
     # -- the engine --------------------------------------------------------------------------------
     def run(self, src: str | os.PathLike[str], from_format: str, dst: str | os.PathLike[str], to_format: str, *,

@@ -431,9 +431,10 @@ def test_cli_validate_bad_file(cli_runner, bad_export: Path):
     ids=["truncated", "empty", "coco"],
 )
 def test_cli_bad_files_one_line(cli_runner, tmp_path: Path, command: str, name: str, content: bytes, where):
+    """Bad Dataloop item files (read as Dataloop: detection would call some of them other formats)."""
     path = tmp_path / name
     path.write_bytes(content)
-    result = cli_runner.invoke(main, [command, str(path)])
+    result = cli_runner.invoke(main, [command, str(path), "--from", "dataloop"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     errors = [line for line in _lines(result.output) if line.startswith("error:")]
@@ -540,3 +541,11 @@ def test_cli_a_closed_pipe_is_not_an_internal_error(tmp_path: Path):
     __import__("os").close(writer)
     assert done.returncode != 3
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_cli_an_empty_file_cannot_be_told_apart_and_says_so(cli_runner, tmp_path: Path):
+    path = tmp_path / "empty.json"
+    path.write_bytes(b"")
+    result = cli_runner.invoke(main, ["info", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert _lines(result.stderr) == [f"error: {path}: cannot tell the format: the file is empty"]

@@ -64,12 +64,13 @@ def main(ctx: click.Context, debug: bool) -> None:
 def _register_commands() -> None:
     from .convert import convert
     from .demo import demo
+    from .detect import detect
     from .inspect import formats, info, validate
     from .platform import download, upload
     from .render import render
     from .verify import verify
 
-    for command in (info, validate, convert, verify, render, formats, demo, download, upload):
+    for command in (info, validate, convert, verify, render, formats, detect, demo, download, upload):
         command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_debug,
                                            help=_DEBUG_HELP))
         main.add_command(command)

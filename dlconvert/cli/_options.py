@@ -45,6 +45,14 @@ def format_option(flag: str, dest: str, help_text: str):
                         type=click.Choice(_FORMAT_NAMES, case_sensitive=False))
 
 
+def source_format_option():
+    """``--from``: the source's format, detected from SRC when not given (or given as ``auto``)."""
+    return click.option("--from", "from_format", default=None, metavar="FORMAT",
+                        type=click.Choice([*_FORMAT_NAMES, "auto"], case_sensitive=False),
+                        help=f"Format of SRC (default: detected from SRC, see `dlconvert detect`). "
+                             f"One of: {', '.join(_FORMAT_NAMES)}.")
+
+
 def convert_options(images: Path | None, labels: Path | None, **format_options):
     from ..dataset import ConvertOptions
     from ..labels import LabelMap

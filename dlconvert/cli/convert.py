@@ -9,13 +9,21 @@ from pathlib import Path
 import click
 
 from .._console import print_report, progress_bar
-from ._options import EXIT_DATA_ERROR, convert_options, executor_for, format_option, format_options, parallel_options
+from ._options import (
+    EXIT_DATA_ERROR,
+    convert_options,
+    executor_for,
+    format_option,
+    format_options,
+    parallel_options,
+    source_format_option,
+)
 
 
 @click.command()
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
-@format_option("--from", "from_format", "Format of SRC.")
+@source_format_option()
 @format_option("--to", "to_format", "Format to write to DST.")
 @click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of the images, when they are not beside the annotations.")
@@ -31,18 +39,20 @@ from ._options import EXIT_DATA_ERROR, convert_options, executor_for, format_opt
                    "did not write, the source, the working or home folder).")
 @parallel_options
 @format_options
-def convert(src: Path, dst: Path, from_format: str, to_format: str, images: Path | None, labels: Path | None,
+def convert(src: Path, dst: Path, from_format: str | None, to_format: str, images: Path | None, labels: Path | None,
             report_path: Path | None, on_error: str, overwrite: bool, workers: int | None, scheduler: str | None,
             **format_options) -> None:
-    """Convert SRC (in --from) to DST (in --to); every annotation arrives or is reported.
+    """Convert SRC (in --from, else the format detected) to DST (in --to); every annotation arrives or is reported.
 
     DST must be missing or empty, or hold a previous dlconvert output and --overwrite: dlconvert
     never deletes or changes a file it did not write.
     """
     from .._io import record_output
     from ..converter import Converter
+    from ..detection import resolve_format
 
     options = convert_options(images, labels, **format_options)
+    from_format = resolve_format(src, from_format)
     with executor_for(scheduler) as (executor, threads):
         converter = Converter(concurrency=workers or threads, on_error=on_error, executor=executor, options=options,
                               progress=progress_bar("converting"))

@@ -1,10 +1,11 @@
 """``dlconvert info``, ``validate`` and ``formats``: what a dataset holds, what is wrong in it, what a format holds.
 
-``info`` and ``validate`` read SRC through the reader of ``--from`` (any format), listing every
-file or record it cannot read with its place instead of stopping at the first, and exit 1 when
-there is one. ``validate``'s findings are its output: one line per problem and the totals on
-stdout (or one JSON document with ``--json``). ``info``'s output is the summary (stdout, or JSON);
-what it could not read goes to stderr, one ``error:`` line each, as every command reports errors.
+``info`` and ``validate`` read SRC through the reader of ``--from`` (any format; by default the
+one detected, :mod:`dlconvert.detection`), listing every file or record it cannot read with its
+place instead of stopping at the first, and exit 1 when there is one. ``validate``'s findings are
+its output: one line per problem and the totals on stdout (or one JSON document with ``--json``).
+``info``'s output is the summary (stdout, or JSON); what it could not read goes to stderr, one
+``error:`` line each, as every command reports errors.
 """
 
 from __future__ import annotations
@@ -15,26 +16,23 @@ from pathlib import Path
 import click
 
 from .._console import progress_bar
-from ..formats import format_names
-from ._options import EXIT_DATA_ERROR
+from ._options import EXIT_DATA_ERROR, source_format_option
 
 MAX_PROBLEMS_PER_FILE = 20
 
-_from_option = click.option(
-    "--from", "from_format", default="dataloop", show_default=True, metavar="FORMAT",
-    type=click.Choice(format_names(), case_sensitive=False),
-    help=f"Format of SRC. One of: {', '.join(format_names())}.")
+_from_option = source_format_option()
 _images_option = click.option(
     "--images", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
     help="Folder of the item images, when they are not where the format keeps them (YOLO label files "
          "without images beside them; image sizes for VOC files without <size>).")
 
 
-def _check(src: Path, from_format: str, images: Path | None, *, deep: bool):
+def _check(src: Path, from_format: str | None, images: Path | None, *, deep: bool):
     from ..dataset import ConvertOptions
+    from ..detection import resolve_format
     from ..validate import check_source
 
-    return check_source(src, from_format, ConvertOptions(images=images), deep=deep,
+    return check_source(src, resolve_format(src, from_format), ConvertOptions(images=images), deep=deep,
                         progress=progress_bar("reading"))
 
 
@@ -55,7 +53,7 @@ def _echo_problems(problems, *, err: bool = False) -> None:
 @_from_option
 @_images_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and the problems as one JSON document.")
-def info(src: Path, from_format: str, images: Path | None, as_json: bool) -> None:
+def info(src: Path, from_format: str | None, images: Path | None, as_json: bool) -> None:
     """Summarise SRC: items, annotations per type and label, frames (YOLO: label files found, missing,
     empty, corrupt); exit 1 if a file or record could not be read (each is listed on stderr)."""
     from .._json import dumps
@@ -81,7 +79,7 @@ def info(src: Path, from_format: str, images: Path | None, as_json: bool) -> Non
 @_images_option
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts and every problem as one JSON document.")
-def validate(src: Path, from_format: str, images: Path | None, strict: bool, as_json: bool) -> None:
+def validate(src: Path, from_format: str | None, images: Path | None, strict: bool, as_json: bool) -> None:
     """Check every file and item of SRC and list every problem with its file and place; exit 1 if any
     error (with --strict, any warning)."""
     from .._json import dumps

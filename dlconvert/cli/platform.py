@@ -27,7 +27,7 @@ import click
 from .._console import print_report, progress_bar
 from ..errors import OptionError
 from ..formats import AnnotationFormat
-from ._options import convert_options, format_options
+from ._options import convert_options, format_options, source_format_option
 
 __all__ = ["download", "upload"]
 
@@ -206,8 +206,7 @@ def download(dataset_id: str, to_format: str, out: Path, views: tuple[str, ...],
 # ==================================================================================================
 @click.command()
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("--from", "from_format", required=True, metavar="FORMAT",
-              type=click.Choice(_FORMATS, case_sensitive=False), help="Format of SRC.")
+@source_format_option()
 @click.option("--dataset-id", required=True, help="The Dataloop dataset to upload to.")
 @click.option("--items", "items_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder of the images (videos, audio): items not on the platform yet are uploaded from it.")
@@ -239,9 +238,11 @@ def upload(src: Path, from_format: str, dataset_id: str, items_dir: Path | None,
     dlconvert.platform.upload); items already in that state are reported skipped.
     """
     from ..converter import Converter
+    from ..detection import resolve_format
     from ..platform.connector import get_dataset, login
     from ..platform.upload import upload_local_dataset
 
+    from_format = resolve_format(src, from_format)
     policy = _policy(attempts, backoff, timeout, settle)
     dl = login(env)
     dataset = get_dataset(dataset_id, policy, dl=dl)

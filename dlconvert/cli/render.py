@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .._console import progress_bar
-from ._options import convert_options, executor_for, format_option, parallel_options
+from ._options import convert_options, executor_for, parallel_options, source_format_option
 
 
 class _Thickness(click.ParamType):
@@ -44,7 +44,7 @@ class _Opacity(click.FloatRange):
 @click.command()
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
-@format_option("--from", "from_format", "Format of SRC.")
+@source_format_option()
 @click.option("--view", "views", multiple=True, default=("mask",), show_default=True,
               type=click.Choice(["mask", "instance", "object_id", "overlay"]),
               help="Picture(s) to render (repeatable): mask = label colours on transparent (mask/); instance = "
@@ -73,7 +73,7 @@ class _Opacity(click.FloatRange):
 @click.option("--sheet", is_flag=True, help="Also write sheet.png, a contact sheet of every item's overlay.")
 @click.option("--overwrite", is_flag=True, help="Replace DST if it holds a previous dlconvert output.")
 @parallel_options
-def render(src: Path, dst: Path, from_format: str, views: tuple[str, ...], images: Path | None,
+def render(src: Path, dst: Path, from_format: str | None, views: tuple[str, ...], images: Path | None,
            allow_missing_images: bool, labels: Path | None, frame_num: int | None, alpha: float | None,
            thickness: int | None, color_by: str, with_text: bool, sheet: bool, overwrite: bool, workers: int | None,
            scheduler: str | None) -> None:
@@ -83,9 +83,11 @@ def render(src: Path, dst: Path, from_format: str, views: tuple[str, ...], image
     an item's image, unless --allow-missing-images. Annotations that cannot be drawn are counted by
     reason (render.degenerate-shape, render.no-shape, …).
     """
+    from ..detection import resolve_format
     from ..render.batch import render_source
 
     options = convert_options(images, labels)
+    from_format = resolve_format(src, from_format)
     with executor_for(scheduler) as (executor, threads):
         report, _ = render_source(src, from_format, dst, views, options=options, overwrite=overwrite, sheet=sheet,
                                   allow_missing_images=allow_missing_images, workers=workers or threads,

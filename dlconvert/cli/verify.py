@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ._options import EXIT_DATA_ERROR, convert_options, format_option, format_options
+from ._options import EXIT_DATA_ERROR, convert_options, format_option, format_options, source_format_option
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -20,7 +20,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
 
 @click.command()
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
-@format_option("--from", "from_format", "Format of SRC.")
+@source_format_option()
 @format_option("--via", "via_format", "Format to write SRC in and read back from.")
 @click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Folder of the item images, when they are not where the format keeps them (YOLO and VOC "
@@ -37,16 +37,18 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
                    "(a shape too, whatever its IoU).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts, approximations and differences as JSON.")
 @format_options
-def verify(src: Path, from_format: str, via_format: str, images: Path | None, labels: Path | None,
+def verify(src: Path, from_format: str | None, via_format: str, images: Path | None, labels: Path | None,
            min_iou: float, max_distance: float, as_json: bool, **format_options) -> None:
     """Write SRC in the --via format, read it back, and compare every annotation with the original: exit 1
     if anything came back changed or not at all without the conversion's report saying so (or the report
     says so of an annotation that came back unchanged)."""
     from .._json import dumps
     from ..compare import Tolerance
+    from ..detection import resolve_format
     from ..verify import verify as run_verify
 
-    result = run_verify(src, from_format, via_format, options=convert_options(images, labels, **format_options),
+    options = convert_options(images, labels, **format_options)
+    result = run_verify(src, resolve_format(src, from_format), via_format, options=options,
                         tolerance=Tolerance(min_iou=min_iou, max_distance=max_distance))
     click.echo(dumps(result.to_json()).decode() if as_json else result.summary())
     if result.lost:

@@ -34,6 +34,7 @@ from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError, OutputError
 from ..labels import LABELMAP_FILENAME, LabelMap
 from . import FormatSpec
+from ._dataloop_detect import detect
 
 if TYPE_CHECKING:
     from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
@@ -258,4 +259,5 @@ FORMAT = FormatSpec(
     finish=finish,
     options=frozenset({"indent"}),
     looks_for=LOOKS_FOR,
+    detect=detect,
 )

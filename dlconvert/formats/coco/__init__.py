@@ -82,6 +82,7 @@ from __future__ import annotations
 from .. import FormatSpec
 from .capabilities import APPROXIMATES, HOLDS
 from .columns import read_table
+from .detect import detect
 from .reader import LOOKS_FOR, plan, read, read_units
 from .source import IDS_FILENAME, OUTPUT_FILENAME, source_bbox
 from .writer import finish, write, write_shard
@@ -102,4 +103,5 @@ FORMAT = FormatSpec(
     finish=finish,
     options=frozenset({"rle", "indent"}),  # and images, labels: every format's
     looks_for=LOOKS_FOR,
+    detect=detect,
 )

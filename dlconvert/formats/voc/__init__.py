@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from .. import FormatSpec
 from .capabilities import CAPABILITIES, approximates, holds
+from .detect import detect
 from .layout import LOOKS_FOR
 from .masks import VOC_CLASSES, voc_colormap
 from .read import read
@@ -77,4 +78,5 @@ FORMAT = FormatSpec(
     finish=finish,
     options=frozenset({"images", "labels", "split", "voc_origin", "voc_masks"}),
     looks_for=LOOKS_FOR,
+    detect=detect,
 )

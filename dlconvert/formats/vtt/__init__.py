@@ -101,6 +101,7 @@ Modules: :mod:`.text` (timestamps, cue text and escaping), :mod:`.compat` (webvt
 from __future__ import annotations
 
 from .. import FormatSpec
+from .detect import detect
 from .reader import VttCue, VttDocument, from_vtt_file, read, read_vtt_text
 from .text import (
     DEFAULT_MIMETYPE,
@@ -139,4 +140,5 @@ FORMAT = FormatSpec(
     write=write,
     options=frozenset({"extras"}),  # vtt_default_label, vtt_mimetype (reading)
     looks_for="*.vtt files (in the folder and its subfolders)",
+    detect=detect,
 )

@@ -23,6 +23,7 @@ from .. import FormatSpec
 from .capabilities import approximates, holds
 from .columns import write_table
 from .common import DATA_YAML, TASKS
+from .detect import detect
 from .names import class_names
 from .plane import merge_rings
 from .reader import read
@@ -44,4 +45,5 @@ FORMAT = FormatSpec(
     options=frozenset({"images", "labels", "yolo_task", "precision", "split", "images_mode"}),
     looks_for="data.yaml or obj.data with their image folders, images/ + labels/, or .txt label files beside "
               "their images (or under --images)",
+    detect=detect,
 )
