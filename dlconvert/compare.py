@@ -79,7 +79,7 @@ def _bounds_meet(a, b) -> bool:
 def change(original: Annotation, returned: Annotation, tolerance: Tolerance,
            declared_box: tuple[float, float, float, float] | None = None) -> str | None:
     """What changed between an annotation and the one that came back for it (None: nothing the target
-    holds): its geometry, every frame of a track, its attributes. ``declared_box`` is the box the
+    holds): its geometry, every frame of a track, its label, its attributes. ``declared_box`` is the box the
     source format declared for the shape (its COCO ``bbox``): coming back as that box is no change."""
     a, b = original.annotation_definition, returned.annotation_definition
     if a.type == "subtitle" and b.type == "subtitle":
@@ -88,6 +88,8 @@ def change(original: Annotation, returned: Annotation, tolerance: Tolerance,
         what = geometry_change(a, b, tolerance, declared_box)
         if what is None and original.frames is not None:
             what = _frames_change(original, returned, tolerance)
+    if what is None and (a.label or "") != (b.label or ""):  # no label is no label, however a format writes it
+        what = f"the label {a.label!r} came back as {b.label!r}"
     if what is None and dict(a.attributes) != dict(b.attributes):
         what = f"attributes changed: {dict(a.attributes)!r} → {dict(b.attributes)!r}"
     return what

@@ -84,6 +84,9 @@ class VerifyResult:
     found_missing: set = field(default_factory=set)
     reported_approximated: set = field(default_factory=set)
     reported_skipped: set = field(default_factory=set)
+    #: What the source's own reader skipped (a Labelbox mask only at a URL, say): never read, so not
+    #: the round trip's to judge; shown, and left out of the report held to it.
+    not_read: list[Issue] = field(default_factory=list)
 
     @property
     def lost(self) -> bool:
@@ -96,6 +99,8 @@ class VerifyResult:
             f"approximated by the target: {len(self.approximated)}",
             f"differences: {len(self.differences)}",
         ]
+        if self.not_read:
+            lines.insert(1, f"not read from the source (its reader skipped them): {len(self.not_read)}")
         kinds = Counter(d.kind for d in self.differences)
         if kinds:
             lines.append("  " + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())))
@@ -113,6 +118,7 @@ class VerifyResult:
             "annotations": self.read,
             "checked": self.checked,
             "not_representable": self.not_representable,
+            "not_read": [asdict(issue) for issue in self.not_read],
             "approximated": [d.to_json() for d in self.approximated],
             "differences": [d.to_json() for d in self.differences],
         }
@@ -130,10 +136,12 @@ def verify(src: str | Path, from_format: str, via_format: str, *, options: Conve
     options = options or ConvertOptions()
     source, via = get_format(from_format), get_format(via_format)
     src = Path(src)
-    dataset = source.read(src, options, ConversionReport(on_error=OnError.FAIL, source=str(src)))
+    read_report = ConversionReport(on_error=OnError.FAIL, source=str(src))
+    dataset = source.read(src, options, read_report)
     original = [c for c in dataset.items if tag_annotations(c)]
     require_items(source, src, len(original), declared_empty=dataset.declared_empty)
-    result = VerifyResult(via=via.name, read=sum(len(c) for c in original))
+    result = VerifyResult(via=via.name, read=sum(len(c) for c in original),
+                          not_read=[issue for issue in read_report.issues if issue.kind == "skipped"])
     with tempfile.TemporaryDirectory(prefix="dlconvert-verify-") as tmp:
         out = Path(tmp) / "via"
         # skip, not fail: what the target cannot write is reported and the round trip goes on
@@ -332,6 +340,9 @@ class _Comparison:
     def _hold_the_report_to_it(self) -> None:
         result = self.result
         issues = result.forward.issues if result.forward is not None else []
+        # the forward conversion read the source again: its reader's own skips are not the conversion's
+        not_read = Counter(str(issue) for issue in result.not_read)
+        issues = [issue for issue in issues if not _taken(not_read, str(issue))]
         reported: dict[str, dict[Key, list[Issue]]] = {"skipped": defaultdict(list), "approximated": defaultdict(list)}
         for issue in issues:
             if issue.kind in reported and (issue.annotation_id is not None or issue.annotation_type is not None):
@@ -372,6 +383,21 @@ class _Comparison:
             issue = (skipped.get(key) or approximated.get(key))[0]
             result.differences.append(Difference("over-reported", key[0], key[1], issue.annotation_type, issue.label,
                                                  f"the report names an annotation the source does not have: {issue}"))
+
+
+def _label_key(label: Any) -> Any:
+    """The label an annotation pairs by: formats that keep text strip it (VOC's ``<name>car </name>``) and
+    some have no "no label" but the empty one, so a label that came back so still finds its original —
+    whose change :func:`~dlconvert.compare.change` then names."""
+    return (label or "").strip() if label is None or isinstance(label, str) else label
+
+
+def _taken(counts: Counter, key: str) -> bool:
+    """Whether ``key`` is still in the multiset ``counts`` (and take it out)."""
+    if counts[key] <= 0:
+        return False
+    counts[key] -= 1
+    return True
 
 
 def _difference(kind: str, item, annotation: Annotation, what: str) -> Difference:
@@ -435,16 +461,17 @@ def _pair(originals: list[Annotation], returned: list[Annotation], score=None) -
     left = []
     for original in originals:
         twin = by_id.get(original.id) if original.id is not None else None
-        if twin is not None and id(twin) in free and twin.annotation_definition.label == original.label:
+        if twin is not None and id(twin) in free and _label_key(twin.annotation_definition.label) == _label_key(
+                original.label):
             pairs.append((original, free.pop(id(twin))))
         else:
             left.append(original)
     by_label: dict[Any, list[Annotation]] = defaultdict(list)
     for candidate in free.values():
-        by_label[candidate.annotation_definition.label].append(candidate)
+        by_label[_label_key(candidate.annotation_definition.label)].append(candidate)
     ranked = []
     for i, original in enumerate(left):
-        for j, candidate in enumerate(by_label.get(original.annotation_definition.label, [])):
+        for j, candidate in enumerate(by_label.get(_label_key(original.annotation_definition.label), [])):
             same_type = original.type == candidate.type
             value = score(original, candidate)
             if value > 0 or same_type:

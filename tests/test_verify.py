@@ -27,7 +27,8 @@ from dlconvert.geometry import Ellipse, Pose, Subtitle
 from dlconvert.report import ConversionReport
 from dlconvert.verify import compare_round_trip, tag_annotations, verify
 
-FORMATS = ["dataloop", "coco", "voc", "yolo", "vtt"]
+FORMATS = ["dataloop", "coco", "voc", "yolo", "vtt", "labelme"]  # those dlconvert writes
+READ_ONLY = ["labelbox"]
 EXIT_INTERNAL_ERROR = 3
 
 # pycocotools' mask.decode warns about its own numpy-2 incompatibility on every call
@@ -411,13 +412,18 @@ _COCO = ["coco/dagshub/annotations.json", "coco/datumaro/coco_dataset/annotation
          "coco/datumaro/roboflow_coco/train/_annotations.coco.json", "coco/icevision/annotations.json",
          "coco/icevision/keypoints_annotations.json", "coco/mmdetection/coco_dummy/annotations/instances_val2017.json",
          "coco/mmdetection/coco_sample.json", "dataloop/dtlpy-converters-examples/coco/coco/annotations.json"]
+_LABELME = ["labelme/unet-pytorch/datasets/before", "labelme/yolact-pytorch/datasets/before"]
+# the legacy exports measuring y from the bottom need their images, which the fixtures do not have
+_LABELBOX = ["labelbox/labelbox/exporters/coco-exporter/test_JSON.json",
+             "dataloop/dtlpy-converters-examples/labelbox/bird_gt.json"]
 
 
 def _agreement_cases() -> list:
     if not AVAILABLE:
         return NO_REAL_FILES
     sources = [("dataloop", "sample")] + [(fmt, name) for fmt, names in (
-        ("dataloop", _DATALOOP), ("coco", _COCO), ("yolo", _YOLO), ("voc", _VOC), ("vtt", _VTT)) for name in names]
+        ("dataloop", _DATALOOP), ("coco", _COCO), ("yolo", _YOLO), ("voc", _VOC), ("vtt", _VTT), ("labelme", _LABELME),
+        ("labelbox", _LABELBOX)) for name in names]
     cases = []
     for fmt, name in sources:
         vias = [(via, {}) for via in FORMATS]
@@ -445,7 +451,7 @@ def test_convert_reports_exactly_what_verify_finds(fmt, name, via, options, samp
 def test_agreement_covers_every_format_both_ways():
     cases = {(p.values[0], p.values[2]) for p in _agreement_cases() if p.values[0] is not None}
     if AVAILABLE:
-        assert cases == {(source, via) for source in FORMATS for via in FORMATS}
+        assert cases == {(source, via) for source in FORMATS + READ_ONLY for via in FORMATS}
 
 
 def test_the_same_line_said_twice_pairs_by_its_times():
@@ -458,3 +464,30 @@ def test_the_same_line_said_twice_pairs_by_its_times():
         back.add(Subtitle(text="♪", label="music"), start_time=start, end_time=start + 1)
     result = compare_round_trip([collection], [back], ConversionReport(), source_format="dataloop")
     assert result.differences == [] and result.checked == 3
+
+
+def test_a_label_that_came_back_otherwise_is_a_change_and_no_label_is_no_label():
+    box = Annotation.new(annotation_definition=Box(left=0, top=0, right=10, bottom=10, label="car "))
+    stripped = Annotation.new(annotation_definition=Box(left=0, top=0, right=10, bottom=10, label="car"))
+    assert change(box, stripped, Tolerance()) == "the label 'car ' came back as 'car'"
+    unlabeled = Annotation.new(annotation_definition=Box(left=0, top=0, right=10, bottom=10, label=None))
+    empty = Annotation.new(annotation_definition=Box(left=0, top=0, right=10, bottom=10, label=""))
+    assert change(unlabeled, empty, Tolerance()) is None
+
+
+@requires_real_files
+def test_a_label_with_spaces_pairs_with_its_stripped_twin_and_the_report_agrees():
+    # Labelbox's Pascal VOC labels carry 'car ' (a trailing space); VOC <name> text reads back stripped
+    result = verify(real_file("labelbox/labelbox/exporters/coco-exporter/test_JSON.json"), "labelbox", "voc")
+    assert result.differences == [], result.summary(limit=5)
+    assert any("'car '" in str(d) for d in result.approximated)
+
+
+@requires_real_files
+def test_what_the_source_reader_skipped_is_shown_not_held_against_the_round_trip():
+    # bird_gt's masks are only at a URL: its reader reports them not fetched (dlconvert never goes online)
+    result = verify(real_file("dataloop/dtlpy-converters-examples/labelbox/bird_gt.json"), "labelbox", "coco")
+    assert result.differences == []
+    assert [issue.code for issue in result.not_read] == ["labelbox.mask-not-fetched"] * 2
+    assert "not read from the source (its reader skipped them): 2" in result.summary()
+    assert len(result.to_json()["not_read"]) == 2
