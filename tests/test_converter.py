@@ -424,6 +424,8 @@ def test_cli_formats_lists_coco_and_dataloop(cli_runner):
     assert "holds: binary, box, point, pose, segment" in blocks["coco"]
     assert "approximates: box (rotated) → polygon" in blocks["coco"]
     assert any(line.startswith("holds:") and "any other type" in line for line in blocks["dataloop"])
+    assert any(line.startswith("reads:") for line in blocks["labelbox"])  # read only: it holds nothing written
+    assert not any(line.startswith("holds:") for line in blocks["labelbox"])
 
 
 # ==== options that do not apply, nothing found, nothing written (issue 13 §3, §5, §6) ================

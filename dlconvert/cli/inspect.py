@@ -98,13 +98,15 @@ def validate(src: Path, from_format: str | None, images: Path | None, strict: bo
 
 @click.command()
 def formats() -> None:
-    """List the formats with what each can hold."""
+    """List the formats with what each can hold (``reads:`` for a format dlconvert only reads)."""
     from ..formats import list_formats
 
-    for spec in list_formats():
+    specs = list_formats()
+    width = max(len(spec.name) for spec in specs) + 1
+    for spec in specs:
         holds = ", ".join(sorted(t for t in spec.holds if t != "*")) + (", any other type" if "*" in spec.holds
                                                                           else "")
-        click.echo(f"{spec.name:<9} {spec.summary}")
-        click.echo(f"{'':<9} holds: {holds}")
+        click.echo(f"{spec.name:<{width}} {spec.summary}")
+        click.echo(f"{'':<{width}} {'holds' if spec.write is not None else 'reads'}: {holds}")
         for kind, how in spec.approximates.items():
-            click.echo(f"{'':<9} approximates: {kind} → {how}")
+            click.echo(f"{'':<{width}} approximates: {kind} → {how}")
