@@ -16,73 +16,14 @@ without ``fixed`` is not a fixed keyframe (the SDK's reading).
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
-from .errors import InvalidAnnotationError, json_pointer
-from .geometry import BaseAnnotationDefinition, annotation_type_name, definition_from_json
+from .annotation_json import annotation_to_json, parse_annotation
+from .errors import InvalidAnnotationError
+from .frame_annotation import FrameAnnotation
+from .geometry import BaseAnnotationDefinition
 
 __all__ = ["Annotation", "FrameAnnotation"]
-
-_MISSING = object()
-
-
-def _put(out: dict, key: str, value: Any, absent: Any = _MISSING) -> None:
-    """Write ``value`` into JSON read from a file without disturbing what did not change.
-
-    An equal value already there is left as it was written (``5.0`` stays ``5.0``); a missing key
-    is added only when ``value`` differs from what its absence means (``absent``).
-    """
-    if key in out:
-        if out[key] != value:
-            out[key] = value
-    elif absent is _MISSING or value != absent:
-        out[key] = value
-
-
-class FrameAnnotation:
-    """One stored state of a video/audio annotation: geometry and label at ``frame_num``."""
-
-    __slots__ = ("_raw", "annotation_definition", "fixed", "frame_num", "object_visible")
-
-    def __init__(
-        self, annotation_definition: BaseAnnotationDefinition, frame_num: int, fixed: bool = True,
-        object_visible: bool = True, _raw: dict | None = None,
-    ) -> None:
-        self.annotation_definition = annotation_definition
-        self.frame_num = frame_num
-        self.fixed = fixed
-        self.object_visible = object_visible
-        self._raw = _raw
-
-    @property
-    def label(self) -> str | None:
-        return self.annotation_definition.label
-
-    # The SDK's shortcuts to the state's geometry (``frame.left`` … in its video tutorial).
-    type = property(lambda self: self.annotation_definition.type)
-    attributes = property(lambda self: self.annotation_definition.attributes)
-    geo = property(lambda self: self.annotation_definition.geo)
-    coordinates = property(lambda self: self.annotation_definition.to_coordinates())
-    left = property(lambda self: self.annotation_definition.left)
-    top = property(lambda self: self.annotation_definition.top)
-    right = property(lambda self: self.annotation_definition.right)
-    bottom = property(lambda self: self.annotation_definition.bottom)
-    x = property(lambda self: self.annotation_definition.x)
-    y = property(lambda self: self.annotation_definition.y)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, FrameAnnotation):
-            return NotImplemented
-        return (self.annotation_definition == other.annotation_definition and self.frame_num == other.frame_num
-                and self.fixed == other.fixed and self.object_visible == other.object_visible)
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return (f"<FrameAnnotation frame={self.frame_num} fixed={self.fixed} visible={self.object_visible} "
-                f"{self.annotation_definition!r}>")
-
 
 class Annotation:
     """One annotation of an item: ``annotation_definition`` plus identity, metadata and frames."""
@@ -451,7 +392,7 @@ class Annotation:
         elif is_audio:
             is_video, fps = True, fps if fps is not None else 1000.0  # a frame is a millisecond, as the SDK
         try:
-            annotation = cls._from_json(_json, is_video, fps)
+            annotation = parse_annotation(cls, _json, is_video, fps)
         except InvalidAnnotationError as exc:
             exc.at(where=where or None)
             raise
@@ -459,164 +400,9 @@ class Annotation:
             annotation._item = item
         return annotation
 
-    @classmethod
-    def _from_json(cls, data: dict, is_video: bool | None, fps: float | None) -> Annotation:
-        if "type" not in data:
-            raise InvalidAnnotationError("annotation has no 'type'", where="")
-        type_ = data["type"]
-        if not isinstance(type_, str):
-            raise InvalidAnnotationError("annotation 'type' must be a string", where="/type")
-        if type(type_) is not str:  # an AnnotationType member (ours or the SDK's) in a dict built in Python
-            type_ = annotation_type_name(type_)
-        label = data.get("label")
-        if label is not None and not isinstance(label, str):
-            raise InvalidAnnotationError("annotation 'label' must be a string or null", where="/label")
-        metadata = data.get("metadata")
-        if metadata is None:
-            metadata_out: dict = {}
-        elif isinstance(metadata, dict):
-            metadata_out = metadata
-        else:
-            raise InvalidAnnotationError("annotation 'metadata' must be an object", where="/metadata")
-        system = metadata_out.get("system", {})
-        if not isinstance(system, dict):  # [], "", null: every reader of metadata.system needs an object
-            raise InvalidAnnotationError("'metadata.system' must be an object", where="/metadata/system")
-        # ids are looked up and compared (a pose's keypoints by parentId): a string or a number, or none
-        for value, where in ((data.get("id"), "/id"), (data.get("_id"), "/_id"),
-                             (system.get("parentId"), "/metadata/system/parentId")):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
-                raise InvalidAnnotationError(f"an id must be a string, got {_kind(value)}", where=where)
-        attributes = system.get("attributes")
-        if attributes is not None and not isinstance(attributes, dict):
-            attributes = None  # the SDK reads a non-dict as no v2 attributes; the JSON keeps it
-        description = data.get("description")
-        coords_key = "coordinates" if "coordinates" in data else ("data" if "data" in data else None)
-        try:
-            definition = definition_from_json(
-                type_, data.get(coords_key) if coords_key else None, label,
-                dict(attributes) if attributes else None, description if isinstance(description, str) else None,
-                has_coordinates=coords_key is not None,
-            )
-        except InvalidAnnotationError as exc:
-            raise exc.at(where=json_pointer(coords_key or "coordinates")) from None
-        v1 = data.get("attributes")
-        annotation = cls(definition, metadata=metadata_out, fps=fps,
-                         v1_attributes=v1 if isinstance(v1, list) else None, _json=data)
-        annotation._attributes_present = "attributes" in system
-        if is_video is None:
-            # Item unknown: only stored states make a track (UI image annotations carry an
-            # empty snapshots_ list and endFrame 1, which the SDK misreads as video, B6).
-            is_video = bool(system.get("snapshots_"))
-        if is_video:
-            annotation._read_frames(type_)
-        return annotation
-
-    def _read_frames(self, type_: str) -> None:
-        system = self.metadata.get("system", {})
-        start = _frame_number(system.get("frame", 0) or 0, "'frame'", "/metadata/system/frame")
-        if system.get("endFrame") is not None:
-            _frame_number(system["endFrame"], "'endFrame'", "/metadata/system/endFrame")
-        for key in ("startTime", "endTime"):
-            if system.get(key) is not None:
-                _finite_number(system[key], f"{key!r}", json_pointer("metadata", "system", key))
-        visible = _flag(system.get("objectVisible"), True, "'objectVisible'", "/metadata/system/objectVisible")
-        self.frames = {start: FrameAnnotation(self.annotation_definition, start, fixed=True, object_visible=visible)}
-        snapshots = system.get("snapshots_")
-        if snapshots is None:
-            snapshots = []
-        if not isinstance(snapshots, list):
-            raise InvalidAnnotationError("'snapshots_' must be a list", where="/metadata/system/snapshots_")
-        for i, snap in enumerate(snapshots):
-            where = json_pointer("metadata", "system", "snapshots_", i)
-            if not isinstance(snap, dict):
-                raise InvalidAnnotationError("a snapshot must be an object", where=where)
-            frame = _frame_number(snap.get("frame"), "snapshot 'frame'", where + "/frame")
-            for key in ("type", "label"):
-                if snap.get(key) is not None and not isinstance(snap[key], str):
-                    raise InvalidAnnotationError(f"snapshot {key!r} must be a string", where=where + "/" + key)
-            named = snap.get("namedAttributes")
-            key = "coordinates" if ("coordinates" in snap and "data" not in snap) else "data"
-            try:
-                definition = definition_from_json(
-                    snap.get("type", type_), snap.get(key), snap.get("label", self.annotation_definition.label),
-                    dict(named) if isinstance(named, dict) else None,
-                    snap.get("description") if isinstance(snap.get("description"), str) else None,
-                    has_coordinates=key in snap,
-                )
-            except InvalidAnnotationError as exc:
-                raise exc.at(where=where + json_pointer(key)) from None
-            # A snapshot without 'fixed' is not a keyframe: the SDK's FrameAnnotation.from_snapshot reads False.
-            self.frames[frame] = FrameAnnotation(
-                definition, frame, fixed=_flag(snap.get("fixed"), False, "snapshot 'fixed'", where + "/fixed"),
-                object_visible=_flag(snap.get("objectVisible"), True, "snapshot 'objectVisible'",
-                                     where + "/objectVisible"), _raw=snap,
-            )
-
     def to_json(self) -> dict:
         """The Dataloop annotation object: the source JSON with what changed written back."""
-        out = dict(self._json)
-        definition = self.annotation_definition
-        _put(out, "type", definition.type)
-        _put(out, "label", definition.label)
-        key = "data" if ("data" in out and "coordinates" not in out) else "coordinates"
-        if key in out or definition.type != "class":
-            coordinates = definition.to_coordinates()
-            if key in out or coordinates is not None:  # an unknown type read without coordinates gets none
-                _put(out, key, coordinates)
-        if definition.description is not None or isinstance(out.get("description"), str):
-            _put(out, "description", definition.description)
-        if self.v1_attributes is not None and ("attributes" in out or self.v1_attributes):
-            _put(out, "attributes", self.v1_attributes)
-        metadata = self._metadata_json()
-        if metadata or out.get("metadata") is not None:  # "metadata": null stays null unless filled
-            out["metadata"] = metadata
-        return out
-
-    def _metadata_json(self) -> dict:
-        metadata = dict(self.metadata)
-        system = dict(metadata.get("system") or {})
-        attributes = self.annotation_definition.attributes
-        if attributes or (self._attributes_present and isinstance(system.get("attributes", {}), dict)):
-            # a non-object value read from the file (null, a list) stays as it was while none are set
-            _put(system, "attributes", attributes)
-        if self.frames is not None:
-            first = self.frames.get(self.start_frame)
-            if first is not None:
-                _put(system, "objectVisible", first.object_visible, absent=True)
-            if "snapshots_" in system or len(self.frames) > 1:
-                system["snapshots_"] = self._snapshots_json()
-        if system or "system" in metadata:
-            metadata["system"] = system
-        return metadata
-
-    def _snapshots_json(self) -> list:
-        snapshots = []
-        start = self.start_frame
-        for frame_num in sorted(self.frames):
-            if frame_num == start:
-                continue  # the first state is the top-level coordinates
-            state = self.frames[frame_num]
-            raw = state._raw or {}
-            snap = dict(raw)
-            definition = state.annotation_definition
-            # A snapshot read from a file keeps its own layout; a new one gets the SDK's full layout
-            # (the SDK's reader needs 'label'; a missing 'fixed' reads as false, here as there).
-            top = self.annotation_definition
-            _put(snap, "frame", frame_num)
-            _put(snap, "fixed", state.fixed, absent=False if raw else _MISSING)
-            _put(snap, "label", definition.label, absent=top.label if raw else _MISSING)
-            _put(snap, "type", definition.type, absent=top.type if raw else _MISSING)
-            _put(snap, "objectVisible", state.object_visible, absent=True if raw else _MISSING)
-            key = "coordinates" if ("coordinates" in snap and "data" not in snap) else "data"
-            coordinates = definition.to_coordinates()
-            if key in snap or not raw or coordinates is not None:
-                _put(snap, key, coordinates)
-            if definition.attributes or not raw or isinstance(snap.get("namedAttributes", {}), dict):
-                _put(snap, "namedAttributes", definition.attributes, absent={} if raw else _MISSING)
-            if definition.description is not None or isinstance(snap.get("description"), str):
-                _put(snap, "description", definition.description)
-            snapshots.append(snap)
-        return snapshots
+        return annotation_to_json(self)
 
     # -- comparison -----------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -651,36 +437,6 @@ class Annotation:
         from .conveniences import download_annotation
         return download_annotation(self, filepath, annotation_format=annotation_format, height=height, width=width,
                                    thickness=thickness, with_text=with_text, alpha=alpha)
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", float: "a number", int: "a number", str: "a string",
-            bool: "a boolean"}.get(type(value), type(value).__name__)
-
-
-def _finite_number(value: Any, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidAnnotationError(f"{name} must be a number", where=where)
-    if not math.isfinite(value):
-        raise InvalidAnnotationError(f"{name} must be a finite number, got {value}", where=where)
-    return value
-
-
-def _flag(value: Any, absent: bool, name: str, where: str) -> bool:
-    """A JSON boolean; a missing or null one means ``absent``. Anything else is reported, not guessed."""
-    if value is None:
-        return absent
-    if not isinstance(value, bool):
-        raise InvalidAnnotationError(f"{name} must be true or false, got {_kind(value)}", where=where)
-    return value
-
-
-def _frame_number(value: Any, name: str, where: str) -> int:
-    """A frame index: a whole, finite number (``5`` or ``5.0``), as an int."""
-    value = _finite_number(value, name, where)
-    if value != int(value):
-        raise InvalidAnnotationError(f"{name} must be a whole number, got {value}", where=where)
-    return int(value)
 
 
 def _fresh_json(type_: str) -> dict:

@@ -22,7 +22,8 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .annotation import Annotation, FrameAnnotation, _put
+from .annotation import Annotation, FrameAnnotation
+from .annotation_json import put
 from .errors import DlconvertError, FormatError, InvalidAnnotationError, json_pointer
 from .geometry import BaseAnnotationDefinition, Segmentation
 
@@ -379,7 +380,7 @@ class AnnotationCollection:
         out["type"] = "file"
         out["metadata"] = {"system": system}
         if self.fps is not None:
-            _put(out["metadata"], "fps", self.fps)
+            put(out["metadata"], "fps", self.fps)
         out["annotations"] = annotations
         out["annotationsCount"] = len(annotations)
         out["annotated"] = bool(annotations)

@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "dlconvert"
 #: rank → the top-level modules and packages of dlconvert at that rank.
 RANKS = {
     0: {"errors", "_json", "_io", "_destination", "_text", "images", "labels", "geometry"},  # base
-    1: {"annotation", "collection", "table", "report", "dataset", "compare", "summary", "dql"},  # the model
+    1: {"annotation", "annotation_json", "frame_annotation", "collection", "table", "report", "dataset", "compare",
+        "summary", "dql"},  # the model
     2: {"formats", "render", "platform", "interop", "validate", "parallel", "testing"},  # the spokes
     3: {"converter", "_sdk_compat", "detection", "api", "demo", "verify", "conveniences"},  # the engine
     4: {"cli", "_console", "__main__"},  # the command line
