@@ -198,7 +198,6 @@ class SourceCheck:
     summary: DatasetSummary = field(default_factory=DatasetSummary)
     problems: list[Problem] = field(default_factory=list)
     label_files: LabelFiles | None = None  # YOLO only
-    class_names: int = 0  # labels the source declares (its label map)
 
     def count(self, severity: str) -> int:
         return sum(p.severity == severity for p in self.problems)
@@ -256,7 +255,6 @@ def check_source(src: str | os.PathLike[str], fmt: str = "dataloop", options: Co
     result.problems = _in_file_order(reader_problems + problems)
     if yolo is not None:
         result.label_files = yolo.counts(report.issues)
-    result.class_names = len(dataset.labels or ())
     if not any(p.severity == "error" for p in reader_problems):  # unreadable files of the format are listed
         _require_something(spec, src, result, dataset.declared_empty)
     return result
@@ -277,15 +275,11 @@ def _in_file_order(problems: list[Problem]) -> list[Problem]:
 
 
 def _require_something(spec, src: Path, result: SourceCheck, declared_empty: bool) -> None:
-    """Refuse a path that holds nothing of the format: no item (see :func:`formats.require_items`), or for
-    YOLO images but not one label file and no class names (Ultralytics: "No labels found")."""
+    """Refuse a path that holds nothing of the format (see :func:`formats.require_items`; the YOLO reader
+    itself refuses images without one label file or class name, as Ultralytics' "No labels found")."""
     from .formats import require_items
 
     require_items(spec, src, result.summary.items, declared_empty=declared_empty)
-    labels = result.label_files
-    if labels is not None and labels.found == 0 and result.summary.items and not result.class_names:
-        raise FormatError(f"found {result.summary.items} images but no {spec.name} label files and no class names: "
-                          f"looked for {spec.looks_for} (is --from right?)", path=src)
 
 
 class _YoloLabels:

@@ -625,3 +625,15 @@ def test_from_auto_is_the_default_spelled_out(cli_runner, sample_dir):
     default = cli_runner.invoke(main, ["info", "--json", str(sample_dir)])
     assert spelled.exit_code == 0 and spelled.stdout == default.stdout
     assert json.loads(spelled.stdout)["format"] == "dataloop"
+
+
+@requires_real_files
+def test_leading_whitespace_does_not_hide_the_format(tmp_path):
+    # a pattern with two \s* side by side backtracked quadratically over a run of spaces (28 s for 3 files)
+    padded = tmp_path / "padded.json"
+    padded.write_bytes(b" " * 200_000 + real_file("coco/mmdetection/coco_sample.json").read_bytes())
+    assert detect_format(padded).format == "coco"
+    (tmp_path / "folder").mkdir()
+    for i in range(3):
+        (tmp_path / "folder" / f"{i}.json").write_bytes(b" " * 70_000 + b'{"a": 1}')
+    assert detect_format(tmp_path / "folder").format is None

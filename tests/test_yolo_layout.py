@@ -246,3 +246,15 @@ def test_bundled_sample_verifies_via_yolo(sample_dir):
     result = verify(sample_dir, "dataloop", "yolo")
     assert not result.lost, result.differences
     assert result.checked + result.not_representable == result.read > 0
+
+
+@requires_real_files
+def test_images_without_a_label_file_or_class_name_are_no_yolo_dataset(tmp_path):
+    # a LabelMe folder read with --from yolo: it "converted" 2 items and 0 annotations, silently
+    source = tmp_path / "labelme"
+    source.mkdir()
+    for name in ("1.json", "1.jpg"):
+        shutil.copy(real_file(f"labelme/unet-pytorch/datasets/before/{name}"), source / name)
+    with pytest.raises(FormatError, match=r"found 1 images but no yolo label files and no class names.*is --from"):
+        Converter().run(source, "yolo", tmp_path / "out", "coco")
+    assert not (tmp_path / "out").exists()

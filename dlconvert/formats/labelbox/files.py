@@ -32,7 +32,7 @@ MAX_LINE_BYTES = 256 * 2**20
 MAX_JSON_BYTES = 1024 * 2**20
 _HEAD_BYTES = 64 * 1024  # what detection reads of a file
 _HEAD_FILES = 20  # detection reads the heads of at most this many files of a folder
-_V2_HEAD = re.compile(rb'^\s*\[?\s*\{\s*"data_row"\s*:\s*\{')
+_V2_HEAD = re.compile(rb'^\s*(?:\[\s*)?\{\s*"data_row"\s*:\s*\{')  # no two \s* side by side: linear
 _LEGACY_KEYS = (b'"Labeled Data"', b'"DataRow ID"')
 
 

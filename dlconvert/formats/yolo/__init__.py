@@ -22,7 +22,7 @@ from __future__ import annotations
 from .. import FormatSpec
 from .capabilities import approximates, holds
 from .columns import write_table
-from .common import DATA_YAML, TASKS
+from .common import DATA_YAML, LOOKS_FOR, TASKS
 from .detect import detect
 from .names import class_names
 from .plane import merge_rings
@@ -43,7 +43,6 @@ FORMAT = FormatSpec(
     write_table=write_table,
     shardable=one_pass,
     options=frozenset({"images", "labels", "yolo_task", "precision", "split", "images_mode"}),
-    looks_for="data.yaml or obj.data with their image folders, images/ + labels/, or .txt label files beside "
-              "their images (or under --images)",
+    looks_for=LOOKS_FOR,
     detect=detect,
 )

@@ -222,7 +222,8 @@ class _Rows:
                 if task == "segment" and several[row]:
                     self.report.approximate_row(type_name, label, multipart.code, multipart.message, item)
                 if clipped[row]:
-                    self.report.approximate_row(type_name, label, *_CLIPPED, item)
+                    self.report.approximate_row(type_name, label, *_CLIPPED, item,
+                                                again=bool(task == "segment" and several[row]))
         written = np.flatnonzero(vectorised)
         self.report.annotations_out.update(Counter(self.types[written].tolist()))
         self.report.labels_out.update(Counter(self.labels[table.label[written]].tolist()))

@@ -21,6 +21,9 @@ NAMES_FILES = ("obj.names", "classes.txt", "labels.txt")
 CORNERS_KEY = "corners"
 FINGERPRINT_KEY = "geometry_sha1"
 SPLIT_KEY = "split"
+#: What the reader looks for (FormatSpec.looks_for, and the errors that say what was not found).
+LOOKS_FOR = ("data.yaml or obj.data with their image folders, images/ + labels/, or .txt label files beside their "
+             "images (or under --images)")
 
 
 def read_text(path: Path) -> str:

@@ -52,7 +52,7 @@ from ...geometry import Box, Point, Polygon, Pose
 from ...images import image_info
 from ...labels import PoseTemplate
 from .._keypoints import VISIBILITY_ATTRIBUTE, VISIBILITY_NAMES
-from .common import CORNERS_KEY, FINGERPRINT_KEY, RANK, SPLIT_KEY, read_text
+from .common import CORNERS_KEY, FINGERPRINT_KEY, LOOKS_FOR, RANK, SPLIT_KEY, read_text
 from .layout import Layout, Source, discover
 from .names import pose_templates, read_label_map
 from .plane import box_fingerprint, rectangle
@@ -284,6 +284,10 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
     if all(s.label is None for s in layout.sources) and next(layout.root.rglob("labelTxt"), None) is not None:
         raise FormatError("this looks like DOTA (labelTxt/ with pixel corners and class names), not YOLO",
                           path=layout.root)
+    if layout.sources and layout.names is None and all(s.label is None for s in layout.sources):
+        # Ultralytics: "No labels found" — images alone are no YOLO dataset (is --from right?)
+        raise FormatError(f"found {len(layout.sources)} images but no yolo label files and no class names: "
+                          f"looked for {LOOKS_FOR} (is --from right?)", path=layout.root)
     label_map, names = read_label_map(layout, options, report)
     config = dict(layout.config)
     if task == "pose" and "kpt_shape" not in config:
