@@ -62,12 +62,19 @@ class ConversionReport:
     annotations_in: Counter = field(default_factory=Counter)  # by type
     annotations_out: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    approximated: Counter = field(default_factory=Counter)  # by type: annotations written in another shape
     labels_in: Counter = field(default_factory=Counter)
     labels_out: Counter = field(default_factory=Counter)
     issues: list[Issue] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     error_log: str | None = None
     source: str | None = None  # what was read (named by errors about an item that has no file of its own)
+    #: The annotation the last approximation was about: one annotation approximated in two ways (its
+    #: shape, its attributes) is one approximated annotation. Not pickled.
+    _last_approximated: Any = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key != "_last_approximated"}
 
     # -- reading ----------------------------------------------------------------------------
     def read_item(self, collection: AnnotationCollection) -> None:
@@ -126,19 +133,26 @@ class ConversionReport:
     def approximate(self, annotation: Annotation, code: str, message: str, item: str | None = None) -> None:
         """An annotation written in another shape (also count it with :meth:`wrote`)."""
         self.issues.append(_issue("approximated", code, message, annotation, item))
+        if annotation is not self._last_approximated:
+            self.approximated[annotation.type] += 1
+            self._last_approximated = annotation
 
     def approximate_row(self, annotation_type: str, label: str | None, code: str, message: str,
-                        item: str | None) -> None:
-        """:meth:`approximate` for a table row that has no annotation object (and no id)."""
+                        item: str | None, *, again: bool = False) -> None:
+        """:meth:`approximate` for a table row that has no annotation object (and no id); ``again`` for the
+        second approximation of the same row."""
         self.issues.append(Issue("approximated", code, message, item=item, annotation_type=annotation_type,
                                  label=label))
+        if not again:
+            self.approximated[annotation_type] += 1
 
     def merge(self, shard: ConversionReport) -> None:
         """Add the counts and issues of a shard of this conversion, listed after the ones already here."""
         self.items_in += shard.items_in
         self.items_out += shard.items_out
         for mine, theirs in ((self.annotations_in, shard.annotations_in), (self.annotations_out, shard.annotations_out),
-                             (self.skipped, shard.skipped), (self.labels_in, shard.labels_in),
+                             (self.skipped, shard.skipped), (self.approximated, shard.approximated),
+                             (self.labels_in, shard.labels_in),
                              (self.labels_out, shard.labels_out)):
             mine.update(theirs)
         self.issues.extend(shard.issues)
@@ -172,6 +186,7 @@ class ConversionReport:
             "annotations_in": dict(sorted(self.annotations_in.items())),
             "annotations_out": dict(sorted(self.annotations_out.items())),
             "skipped": dict(sorted(self.skipped.items())),
+            "approximated": dict(sorted(self.approximated.items())),
             "labels_in": {str(k): v for k, v in sorted(self.labels_in.items(), key=lambda kv: str(kv[0]))},
             "labels_out": {str(k): v for k, v in sorted(self.labels_out.items(), key=lambda kv: str(kv[0]))},
             "balanced": not self.unbalanced(),
@@ -189,14 +204,16 @@ class ConversionReport:
         """A few lines for people: totals, the count per reason, then the first issues and a count of the rest.
 
         Per-reason counts add up to the totals: annotation issues are counted per annotation, and
-        issues about a whole item or file (no annotation) are counted apart, as items.
+        issues about a whole item or file (no annotation) are counted apart, as items. An annotation
+        approximated in two ways (its shape and its attributes) is one approximated annotation, under
+        both reasons.
         """
         total_in = sum(self.annotations_in.values())
         total_out = sum(self.annotations_out.values())
         total_skipped = sum(self.skipped.values())
         of_annotations = Counter((i.kind, i.code) for i in self.issues if i.annotation_type is not None)
         of_items = Counter((i.kind, i.code) for i in self.issues if i.annotation_type is None)
-        approximated = sum(n for (kind, _), n in of_annotations.items() if kind == "approximated")
+        approximated = sum(self.approximated.values())
         lines = [
             f"items: {self.items_in} read, {self.items_out} written",
             f"annotations: {total_in} read, {total_out} written, {total_skipped} skipped, {approximated} approximated",

@@ -607,3 +607,14 @@ def test_reading_a_coco_file_shows_a_spinner_on_a_terminal(tmp_path, monkeypatch
     shown = terminal.getvalue()
     spinner, _, bar = shown.partition("\r\x1b[K")  # the spinner clears its line before the bar counts items
     assert f"reading {REAL_COCO.name} |" in spinner and "coco → dataloop" in bar
+
+
+@requires_real_files
+def test_an_annotation_approximated_in_two_ways_counts_once(tmp_path):
+    # VOC's cat: a mask traced into a polygon *and* its attributes dropped; the summary said "2 read, 3 approximated"
+    report = Converter().run(real_file("voc/datumaro/voc_dataset/voc_dataset1"), "voc", tmp_path / "out", "yolo")
+    codes = sorted(issue.code for issue in report.issues if issue.kind == "approximated")
+    assert codes == ["yolo.attributes-dropped", "yolo.box-as-polygon", "yolo.mask-as-polygon"]
+    assert report.approximated == {"binary": 1, "box": 1}
+    assert "2 read, 2 written, 0 skipped, 2 approximated" in report.summary()
+    assert report.to_json()["approximated"] == {"binary": 1, "box": 1}
