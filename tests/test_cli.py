@@ -228,3 +228,14 @@ def test_validate_puts_its_summary_on_stdout(cli_runner, sample_dir: Path):
     as_json = json.loads(cli_runner.invoke(main, ["validate", "--json", str(sample_dir)]).stdout)
     assert as_json == {"format": "dataloop", "source": str(sample_dir), "items": 5, "errors": 0, "warnings": 0,
                        "label_files": None, "problems": []}
+
+
+@pytest.mark.parametrize("argv", [["convert", "SRC", "OUT", "--to", "labelbox"],
+                                  ["verify", "SRC", "--via", "labelbox"]])
+def test_a_format_dlconvert_only_reads_is_a_usage_error_naming_those_it_writes(argv, sample_dir, tmp_path,
+                                                                               cli_runner):
+    argv = [str(sample_dir) if a == "SRC" else str(tmp_path / "out") if a == "OUT" else a for a in argv]
+    result = cli_runner.invoke(main, argv)
+    assert result.exit_code == 2
+    assert "dlconvert reads labelbox but does not write it; it writes coco, dataloop" in result.stderr
+    assert not (tmp_path / "out").exists()

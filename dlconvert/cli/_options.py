@@ -39,10 +39,21 @@ def executor_for(scheduler: str | None):
 
 
 def format_option(flag: str, dest: str, help_text: str):
-    """A required format option; its help lists the formats."""
-    return click.option(flag, dest, required=True, metavar="FORMAT",
-                        help=f"{help_text} One of: {', '.join(_FORMAT_NAMES)}.",
+    """A required format to write; its help lists the formats (one dlconvert only reads is a usage error)."""
+    return click.option(flag, dest, required=True, metavar="FORMAT", callback=writable_format,
+                        help=f"{help_text} One of: {', '.join(_FORMAT_NAMES)} (those dlconvert writes).",
                         type=click.Choice(_FORMAT_NAMES, case_sensitive=False))
+
+
+def writable_format(context: click.Context, parameter: click.Parameter, name: str | None) -> str | None:
+    """Refuse (exit 2) a format that dlconvert reads but does not write, naming those it writes."""
+    from ..formats import get_format, list_formats
+
+    if name is not None and get_format(name).write is None:
+        writable = ", ".join(spec.name for spec in list_formats() if spec.write is not None)
+        raise click.BadParameter(f"dlconvert reads {name} but does not write it; it writes {writable}",
+                                 ctx=context, param=parameter)
+    return name
 
 
 def source_format_option():

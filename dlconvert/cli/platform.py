@@ -27,7 +27,7 @@ import click
 from .._console import print_report, progress_bar
 from ..errors import OptionError
 from ..formats import AnnotationFormat
-from ._options import convert_options, format_options, source_format_option
+from ._options import convert_options, format_options, source_format_option, writable_format
 
 __all__ = ["download", "upload"]
 
@@ -135,7 +135,7 @@ def _annotation_filters(dl: Any, types: list[str], labels: list[str]) -> Any:
 @click.command()
 @click.option("--dataset-id", required=True, help="The Dataloop dataset to download.")
 @click.option("--to", "to_format", default="dataloop", show_default=True, metavar="FORMAT",
-              type=click.Choice(_FORMATS, case_sensitive=False),
+              type=click.Choice(_FORMATS, case_sensitive=False), callback=writable_format,
               help=f"Format to write to OUT. One of: {', '.join(_FORMATS)}.")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--view", "--annotation-options", "views", multiple=True, callback=_views, metavar="VIEW",
