@@ -337,3 +337,37 @@ def test_an_overlay_without_its_image_is_never_a_plain_canvas():
     assert _is_checkerboard(picture, np.s_[40:, :]) and len(np.unique(picture[40:])) == 2
     caption = picture[:16, :80]
     assert caption.min() == 0 and caption.max() > 200  # captioned "image not found", white on black
+
+
+@requires_real_files
+def test_a_wrong_declared_size_never_squeezes_the_photo(cli_runner, tmp_path):
+    """An image record that says 320×240 for a 640×427 photo: the overlay is the whole photo at its own size
+    (it was the photo shrunk to 320×240, with shapes cut away as "outside")."""
+    import json
+
+    document = json.loads((ICEVISION_COCO / "annotations.json").read_text(encoding="utf-8"))
+    image = document["images"][0]
+    photo = _photo(ICEVISION_COCO / "images" / image["file_name"])
+    assert photo.shape[:2] != (240, 320)
+    image["width"], image["height"] = 320, 240
+    document["images"] = [image]
+    document["annotations"] = [a for a in document["annotations"] if a["image_id"] == image["id"]]
+    src = tmp_path / "coco"
+    (src / "images").mkdir(parents=True)
+    shutil.copy(ICEVISION_COCO / "images" / image["file_name"], src / "images" / image["file_name"])
+    (src / "annotations.json").write_text(json.dumps(document), encoding="utf-8")
+    result = _render(cli_runner, src / "annotations.json", tmp_path / "out", "coco", views=("overlay",))
+    assert result.exit_code == 0, result.stderr
+    overlay = _rgb(_overlays(tmp_path / "out")[Path(image["file_name"]).stem])
+    assert overlay.shape == photo.shape
+    assert np.count_nonzero((overlay != photo).any(axis=2))  # the shapes are drawn on it
+
+
+def test_the_missing_image_caption_is_drawn_over_the_labels():
+    """A label tag at the corner covered the caption ("image not founccat"): the caption is drawn last."""
+    item = AnnotationCollection(filename="/a.png", width=400, height=120)
+    item.add(Box(left=0, top=0, right=300, bottom=100, label="a_very_long_label_name_here"))
+    captioned = render(item, "overlay", with_text=True).image
+    alone = render(AnnotationCollection(filename="/b.png", width=400, height=120), "overlay").image
+    corner = np.s_[:16, :79]  # the caption's tag (75×9 text, 3 below the line, 2 of padding)
+    assert np.array_equal(captioned[corner], alone[corner])

@@ -171,12 +171,14 @@ def _canvas_shape(collection, image, height, width) -> tuple[int, int]:
     for name, value in (("height", height), ("width", width)):
         if value is not None and (not _is_int(value) or value < 1):
             raise ValueError(f"{name} must be a whole number of pixels ≥ 1, not {value!r}")
-    if height is None or width is None:
+    if (height is None or width is None) and image is not None:
+        # the photo's own size, as the SDK draws on the image it is given: an item whose JSON declares
+        # another size still shows its whole photo, never a squeezed one (its shapes are in its pixels)
+        height, width = height or image.shape[0], width or image.shape[1]
+    elif height is None or width is None:
         display_w, display_h = collection.display_size
         if display_w and display_h:
             width, height = width or display_w, height or display_h
-        elif image is not None:
-            height, width = image.shape[:2]
     size = _pixels(height), _pixels(width)
     if None in size:  # the item's own size may be missing, or anything its JSON said
         raise DlconvertError(f"{collection.filename}: the item's size is unknown or not a size ({width!r}×"
@@ -197,6 +199,7 @@ def _pixels(value: Any) -> int | None:
 
 
 _SHAPELESS = "render.no-shape"
+NO_IMAGE_CAPTION = "image not found"
 _DRAWN_TYPES = frozenset({"box", "segment", "ellipse", "binary", "polyline", "point", "cube"})
 
 
@@ -344,22 +347,22 @@ def _render_colour(collection, view, shape, image, labels: LabelMap, thickness, 
     for definition, rgb in texts:  # on the overlay only: MASK and id pictures hold their colours and ids alone
         left, top, _, _ = definition.bounds()
         _tag(canvas, str(definition.label), left, top, rgb)
+    if overlay and image is None:
+        _tag(canvas, NO_IMAGE_CAPTION, 0, 0, (0, 0, 0))  # last: no label tag or shape hides it
     result.image = canvas
     return result
 
 
 def no_image_canvas(shape: tuple[int, int]) -> np.ndarray:
-    """What an overlay is drawn on when there is no image: a grey checkerboard captioned
-    "image not found" — a picture no one takes for a photo."""
+    """What an overlay is drawn on when there is no image: a grey checkerboard (captioned "image not
+    found" once everything is drawn on it) — a picture no one takes for a photo."""
     height, width = shape
     square = max(8, min(height, width) // 16)
     rows = (np.arange(height) // square) % 2
     columns = (np.arange(width) // square) % 2
     checker = (rows[:, None] ^ columns[None, :]).astype(bool)
     canvas = np.where(checker[:, :, None], np.uint8(_CHECKER_GREYS[1]), np.uint8(_CHECKER_GREYS[0]))
-    canvas = np.ascontiguousarray(np.broadcast_to(canvas, (height, width, 3)))
-    _tag(canvas, "image not found", 0, 0, (0, 0, 0))
-    return canvas
+    return np.ascontiguousarray(np.broadcast_to(canvas, (height, width, 3)))
 
 
 def _label_color(definition, labels: LabelMap) -> tuple[int, int, int]:
