@@ -229,3 +229,28 @@ def test_a_datumaro_labelmap_txt_given_as_labels_names_its_classes_and_colours()
     labels = LabelMap.load(txt)
     assert labels.names == [name for name, _ in entries] and all(":" not in name for name in labels.names)
     assert [labels.color(name) for name, color in entries if color] == [color for _, color in entries if color]
+
+
+def _types(src: Path) -> list[tuple[str, str]]:
+    items = list(get_format("voc").read(src, ConvertOptions(), ConversionReport()).items)
+    return [(c.filename, a.type) for c in items for a in c]
+
+
+@requires_real_files
+def test_the_folder_holding_vocdevkit_reads_its_one_tree(tmp_path):
+    # read as a flat folder of XML files, the item was "/VOCdevkit/VOC2012/Annotations/2007_000001.jpg" and
+    # the cat's mask (SegmentationObject) was lost: a box
+    shutil.copytree(VOC1, tmp_path / "download" / "VOCdevkit" / "VOC2012")
+    assert _types(tmp_path / "download") == _types(VOC1)
+    assert ("/2007_000001.jpg", "binary") in _types(tmp_path / "download")
+
+
+@requires_real_files
+@pytest.mark.parametrize("given", ["download", "download/VOCdevkit"])
+def test_two_devkit_trees_are_refused_naming_both(tmp_path, given):
+    for year in ("VOC2007", "VOC2012"):
+        shutil.copytree(VOC1, tmp_path / "download" / "VOCdevkit" / year)
+    with pytest.raises(FormatError, match=r"2 VOC devkit trees in this folder \((VOCdevkit/)?VOC2007, "
+                                          r"(VOCdevkit/)?VOC2012\): convert one at a time"):
+        Converter().run(tmp_path / given, "voc", tmp_path / "out", "coco")
+    assert not (tmp_path / "out").exists()

@@ -5,7 +5,8 @@ devkit tree: ``Annotations/``, ``SegmentationClass/``, ``SegmentationObject/``, 
 ``labelmap.txt`` under one root (VOC's own spelling, or snake_case as dtlpy-converters writes it).
 An ``Annotations`` folder, or a file inside one, is read as part of the tree around it
 (``VOC2012/Annotations`` → the masks in ``VOC2012/Segmentation*``, the images in
-``VOC2012/JPEGImages``), and ``VOCdevkit/`` (the official download) as the one tree inside it.
+``VOC2012/JPEGImages``), and ``VOCdevkit/`` (the official download) — or the folder holding it — as
+the one tree inside it (two trees, VOC2007 beside VOC2012, are refused: name one).
 Segmentation PNGs without an XML (CVAT's and Datumaro's "Segmentation mask" exports carry no
 ``Annotations/``) are items of their own.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from ...errors import FormatError
 
 __all__ = ["LOOKS_FOR", "Layout", "find_layout", "folder"]
 
@@ -80,9 +83,7 @@ def find_layout(src: Path) -> Layout:
         else:
             root = src
             if not _is_tree(root) and not any(p.suffix.lower() == ".xml" for p in root.iterdir() if p.is_file()):
-                trees = sorted(p for p in root.iterdir() if p.is_dir() and _is_tree(p))
-                if len(trees) == 1:  # VOCdevkit/VOC2012
-                    root = trees[0]
+                root = _the_tree_below(root)
             xml_root = folder(root, "Annotations") if folder(root, "Annotations").is_dir() else root
         files = sorted((p for p in xml_root.rglob("*.xml") if not p.name.startswith(".")),
                        key=lambda p: p.relative_to(xml_root).as_posix())
@@ -93,6 +94,21 @@ def find_layout(src: Path) -> Layout:
         with_xml = {p.relative_to(xml_root).with_suffix("").as_posix() for p in files}
         mask_stems = sorted((_pngs(object_dir) | _pngs(class_dir)) - with_xml)
     return Layout(root, xml_root, files, mask_stems, object_dir, class_dir, _image_roots(root, xml_root))
+
+
+def _the_tree_below(root: Path) -> Path:
+    """The one devkit tree one or two levels below ``root`` (``VOCdevkit/VOC2012``, or the folder holding
+    ``VOCdevkit``), else ``root``. Several trees (VOC2007 beside VOC2012) are refused: read as one folder
+    of XML files, their items would be named by their Annotations paths and their masks lost."""
+    children = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    trees = [p for p in children if _is_tree(p)]
+    if not trees:
+        trees = [g for p in children for g in sorted(p.iterdir()) if g.is_dir() and _is_tree(g)]
+    if len(trees) > 1:
+        shown = ", ".join(tree.relative_to(root).as_posix() for tree in trees[:4]) + (" …" if len(trees) > 4 else "")
+        raise FormatError(f"{len(trees)} VOC devkit trees in this folder ({shown}): convert one at a time "
+                          f"(name its folder)", path=root)
+    return trees[0] if trees else root
 
 
 def _image_roots(root: Path, xml_root: Path) -> tuple[Path, ...]:
