@@ -117,6 +117,9 @@ def detect_format(path: str | os.PathLike[str], formats: Iterable[FormatSpec] | 
         return Detection(path, looked_for=_looked_for(specs), note="not a file or folder (a device, pipe or socket)")
     if stat.S_ISREG(info.st_mode) and info.st_size == 0:
         return Detection(path, looked_for=_looked_for(specs), note="the file is empty")
+    if stat.S_ISREG(info.st_mode) and _archive(path):  # what CVAT, Roboflow and Label Studio download
+        return Detection(path, looked_for=_looked_for(specs),
+                         note="an archive: dlconvert reads folders and files, extract it first")
     written_as = _manifest_format(path, specs) if stat.S_ISDIR(info.st_mode) else None
     if written_as is not None:
         return Detection(path, {written_as: f"dlconvert wrote this folder as {written_as} (.dlconvert-output.json)"})
@@ -134,6 +137,19 @@ def detect_format(path: str | os.PathLike[str], formats: Iterable[FormatSpec] | 
             if why:
                 matches[spec.name] = why
     return Detection(path, matches, _looked_for([s for s in specs if s.name not in matches]))
+
+
+#: The first bytes of the archives exports come in: zip, gzip (.tar.gz), 7z, rar.
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07")
+
+
+def _archive(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            head = file.read(8)
+    except OSError:
+        return False
+    return head.startswith(_ARCHIVE_MAGIC)
 
 
 def _looked_for(specs: Iterable[FormatSpec]) -> dict[str, str]:

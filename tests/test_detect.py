@@ -637,3 +637,14 @@ def test_leading_whitespace_does_not_hide_the_format(tmp_path):
     for i in range(3):
         (tmp_path / "folder" / f"{i}.json").write_bytes(b" " * 70_000 + b'{"a": 1}')
     assert detect_format(tmp_path / "folder").format is None
+
+
+@requires_real_files
+def test_an_export_still_in_its_zip_says_extract_it(tmp_path):
+    import zipfile
+
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(real_file("coco/mmdetection/coco_sample.json"), "annotations/instances_default.json")
+    with pytest.raises(FormatError, match=r"export.zip: cannot tell the format: an archive: .* extract it first"):
+        detect_format(archive).require()
