@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DlconvertError, FormatError
+from .errors import DlconvertError, FormatError, NotADatasetError
 
 if TYPE_CHECKING:
     from .formats import FormatSpec
@@ -44,13 +44,15 @@ class Detection:
     ``matches``: each format that recognised the path → why (``"coco": "annotations.json holds
     'images', 'annotations' and 'categories' lists"``). ``looked_for``: every format that did not →
     what it looks for (its ``FormatSpec.looks_for``). ``note``: why nothing could be asked (the path
-    is a device), if so.
+    is a device), if so. ``refusals``: each format that knows the path is no dataset of it → why (a
+    COCO results list).
     """
 
     path: Path
     matches: dict[str, str] = field(default_factory=dict)
     looked_for: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+    refusals: dict[str, str] = field(default_factory=dict)
 
     @property
     def format(self) -> str | None:
@@ -75,13 +77,15 @@ class Detection:
                               f"one you mean", path=self.path)
         if self.note:
             raise FormatError(f"cannot tell the format: {self.note}", path=self.path)
+        if self.refusals:
+            raise FormatError("; ".join(self.refusals.values()), path=self.path)
         looked = "; ".join(f"{name}: {what}" for name, what in self.looked_for.items())
         raise FormatError(f"no known format found (looked for {looked}); name the format with "
                           f"{_choice(choose_with, 'FORMAT')}", path=self.path)
 
     def to_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "format": self.format, "matches": dict(self.matches),
-                "looked_for": dict(self.looked_for), "note": self.note}
+                "looked_for": dict(self.looked_for), "note": self.note, "refusals": dict(self.refusals)}
 
     def summary(self) -> str:
         """Lines for people: the format found and why, or the candidates, or what was looked for."""
@@ -92,6 +96,7 @@ class Detection:
             lines += [f"  {name}: {why}" for name, why in self.matches.items()]
             return "\n".join(lines)
         lines = [f"{self.path}: no known format" + (f" ({self.note})" if self.note else "")]
+        lines += [f"  {name}: not a dataset: {why}" for name, why in self.refusals.items()]
         lines += [f"  {name}: looked for {what}" for name, what in self.looked_for.items()]
         return "\n".join(lines)
 
@@ -126,17 +131,21 @@ def detect_format(path: str | os.PathLike[str], formats: Iterable[FormatSpec] | 
     from .formats._sniff import session
 
     matches: dict[str, str] = {}
+    refusals: dict[str, str] = {}
     with session():  # the formats share one look at each folder and file
         for spec in specs:
             if spec.detect is None:
                 continue
             try:
                 why = spec.detect(path)
+            except NotADatasetError as exc:
+                refusals[spec.name], why = exc.message, None
             except (OSError, ValueError, RecursionError, DlconvertError):  # unreadable, not text: not this format
                 why = None
             if why:
                 matches[spec.name] = why
-    return Detection(path, matches, _looked_for([s for s in specs if s.name not in matches]))
+    return Detection(path, matches, _looked_for([s for s in specs if s.name not in matches]),
+                     refusals={} if matches else refusals)
 
 
 #: The first bytes of the archives exports come in: zip, gzip (.tar.gz), 7z, rar.

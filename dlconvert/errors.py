@@ -88,6 +88,11 @@ class FormatError(DlconvertError, ValueError):
     """A file is not valid in its format: truncated JSON, broken XML, a bad YOLO line …"""
 
 
+class NotADatasetError(FormatError):
+    """The path is a known kind of file that is no dataset (a COCO results list): format detection says so
+    instead of "no known format"."""
+
+
 class UnknownFormatError(DlconvertError, LookupError):
     """A format name that no registered format answers to."""
 

@@ -38,7 +38,7 @@ class Several(frozenset):
 
 #: What detection says of each dataset of the first five formats' fixtures: the format, Several(...) or None.
 EXPECTED: dict[str, str | Several | None] = {
-    # COCO: files in every key order; results lists are COCO (the reader then says what they are)
+    # COCO: files in every key order; results lists are no dataset (refused with what they are)
     "coco/dagshub/annotations.json": "coco",
     "coco/datumaro/coco_dataset/annotations/captions_train.json": "coco",
     "coco/datumaro/coco_dataset/annotations/image_info_train.json": "coco",
@@ -55,10 +55,10 @@ EXPECTED: dict[str, str | Several | None] = {
     "coco/icevision/keypoints_annotations.json": "coco",
     "coco/mmdetection/coco_dummy/annotations/instances_val2017.json": "coco",
     "coco/mmdetection/coco_sample.json": "coco",
-    "coco/cocoapi/instances_val2014_fakebbox100_results.json": "coco",
+    "coco/cocoapi/instances_val2014_fakebbox100_results.json": None,  # detections, refused as no dataset
     "coco/dtlpy-converters-old": "coco",
     "coco/mmdetection/coco_dummy": "coco",
-    "coco/icevision": "coco",  # two COCO files: the reader asks to name one
+    "coco/icevision": "coco",  # two COCO files, read as one dataset
     "coco/datumaro/coco_dataset": "coco",
     "coco/datumaro/segment_anything_dataset": None,  # SAM's per-image JSON is not COCO
     "coco/datumaro/segment_anything_dataset/a.json": None,
@@ -341,9 +341,9 @@ def test_a_cvat_xml_is_not_voc(tmp_path):
     ({"ontology.json": "{}"}, "dataloop", "no item yet"),
     ({"a.json": json.dumps([{"type": "box", "label": "cat", "coordinates": []}])}, "dataloop", "annotations"),
     ({"a.json": json.dumps(_coco())}, "coco", "a.json: a JSON object with 'images', 'annotations' and"),
-    ({"a.json": json.dumps(_coco()), "b.json": json.dumps(_coco())}, "coco", "name it"),
+    ({"a.json": json.dumps(_coco()), "b.json": json.dumps(_coco())}, "coco", "read as one dataset"),
     ({"a.json": json.dumps([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.9}])},
-     "coco", "results list"),
+     None, None),  # a results list: refused as no dataset (test_a_results_list_is_refused_as_no_dataset)
     ({"labelmap.json": json.dumps({"labels": []}), "coco_ids.json": json.dumps({"images": [], "annotations": []})},
      None, None),  # dlconvert's side files are nobody's dataset
 ])
@@ -648,3 +648,13 @@ def test_an_export_still_in_its_zip_says_extract_it(tmp_path):
         zipped.write(real_file("coco/mmdetection/coco_sample.json"), "annotations/instances_default.json")
     with pytest.raises(FormatError, match=r"export.zip: cannot tell the format: an archive: .* extract it first"):
         detect_format(archive).require()
+
+
+def test_a_results_list_is_refused_as_no_dataset(tmp_path):
+    path = _write(tmp_path / "results.json", json.dumps([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1],
+                                                          "score": 0.9}]))
+    found = detect_format(path)
+    assert found.format is None and "results list" in found.refusals["coco"]
+    assert "not a dataset: this is a COCO results list" in found.summary()
+    with pytest.raises(FormatError, match=r"results.json: this is a COCO results list .* not a dataset"):
+        found.require()

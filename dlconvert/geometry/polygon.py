@@ -44,10 +44,12 @@ def _as_rings(geo: Any) -> list[np.ndarray]:
 
 def signed_area(ring: np.ndarray) -> float:
     """The signed area of one (n, 2) ring by the shoelace formula: positive when counter-clockwise in x-right,
-    y-up axes (clockwise on screen). The one shoelace of dlconvert."""
+    y-up axes (clockwise on screen). The one shoelace of dlconvert. Coordinates beyond ~1e154 overflow the
+    products: the result is then infinite or NaN, without a numpy warning (callers check what they write)."""
     x, y = ring[:, 0], ring[:, 1]
     next_x, next_y = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))  # np.roll(·, -1), cheaper
-    return 0.5 * float(np.dot(x, next_y) - np.dot(y, next_x))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return 0.5 * float(np.dot(x, next_y) - np.dot(y, next_x))
 
 
 def _fast_ring(ring: list) -> np.ndarray | None:

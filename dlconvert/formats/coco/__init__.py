@@ -8,7 +8,8 @@ Layout: one JSON file (``coco.json`` when written) with ``images``, ``annotation
                       "segmentation": [[x1, y1, x2, y2, …]], "area": 1234.5, "iscrowd": 0}],
      "categories": [{"id": 3, "name": "car", "supercategory": "vehicle"}]}
 
-Modules: :mod:`.reader` (load, plan, items, image folders), :mod:`.checks` (every field's type,
+Modules: :mod:`.reader` (load, plan, items, image folders), :mod:`.folder` (a folder's several COCO
+files as one dataset with splits), :mod:`.detect` (auto-detection), :mod:`.checks` (every field's type,
 RLE decoding), :mod:`.records` (a record → annotations), :mod:`.categories` (categories ↔ label
 map), :mod:`.capabilities` (what COCO holds, approximates or cannot hold), :mod:`.shapes` (a
 shape → a record's geometry), :mod:`.writer` (items → records, ids, files), :mod:`.source` (what
@@ -34,6 +35,11 @@ Reading (→ Dataloop model):
   non-negative integer, keypoint visibilities 0/1/2, ``attributes`` an object, ``supercategory`` a
   string …); an RLE's ``size`` must be the image's and its counts — list or compressed string,
   decoded here — must add up to height × width.
+* A folder: its only JSON file is read as that file. Several (Roboflow's ``train/``, ``valid/``,
+  ``test/``; ``annotations/<task>_<subset>.json``) are one dataset (:mod:`.folder`): each COCO dataset
+  file's images are items ``/<split>/<file_name>`` with ``metadata.user.coco.split``, categories merged
+  by name; results lists, panoptic and captions files and other JSON are listed as not read
+  (``coco.files-not-read``). A results list is refused (also by detection), and so is a UTF-16 file.
 * Images: ``Dataset.image_roots`` lists where COCO tools find ``file_name``: the JSON's folder
   (Roboflow), ``images/`` beside it, the subset's folder for ``<task>_<subset>.json``
   (``images/<subset>/`` beside the JSON or beside its ``annotations/`` folder, as Datumaro;
@@ -54,7 +60,11 @@ Writing (Dataloop model →):
   shape — inverted or empty box, polygon without 3 distinct points or area, empty mask
   (``coco.degenerate-shape``); with a pinned label map (the user's), a label it lacks
   (``coco.label-not-in-map``; an error with ``on_error="fail"``). An item without a file name (a
-  bare list of annotations) has no image record either (``coco.no-file-name``). Crowd regions
+  bare list of annotations) has no image record either (``coco.no-file-name``). An image record
+  needs integer width and height: the item's, else its image file's header (``--images``, the image
+  the reader paired, the dataset's image folders); an item whose size is still unknown is not
+  written, its annotations skipped (``coco.no-image-size``; an error with ``on_error="fail"``). A
+  shape whose ``bbox`` or ``area`` overflows a float is skipped as degenerate (JSON has no infinity). Crowd regions
   stay crowd regions (``iscrowd`` 1, RLE stays RLE).
 * Given back from the source while it still applies (see below): ``bbox`` and ``area`` of an
   unchanged shape, ``num_keypoints`` of unchanged keypoints (CrowdPose does not count every

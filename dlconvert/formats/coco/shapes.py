@@ -9,6 +9,7 @@ only once its record is built, so a shape is never both approximated and skipped
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,9 +25,11 @@ if TYPE_CHECKING:
     from ...annotation import Annotation
     from ...report import ConversionReport
 
-__all__ = ["DEGENERATE", "ShapeWriter", "keypoints_box_record", "uncompressed_counts"]
+__all__ = ["DEGENERATE", "OVERFLOW", "ShapeWriter", "finite_geometry", "keypoints_box_record", "uncompressed_counts"]
 
 DEGENERATE = "coco.degenerate-shape"
+#: Why a shape whose ``bbox`` or ``area`` is not a finite number is skipped (as ``coco.degenerate-shape``).
+OVERFLOW = "its coordinates are too large: its bbox or area overflows a float (COCO needs finite numbers)"
 
 
 class ShapeWriter:
@@ -37,8 +40,9 @@ class ShapeWriter:
         self.report = report
         self._builders = {"box": self._box, "ellipse": self._ellipse, "segment": self._polygon, "binary": self._mask}
 
-    def record(self, annotation: Annotation, width: int | None, height: int | None, item: str | None) -> dict | None:
-        """The fields of ``annotation``'s shape, or None when it is skipped (and reported)."""
+    def record(self, annotation: Annotation, width: int, height: int, item: str | None) -> dict | None:
+        """The fields of ``annotation``'s shape, or None when it is skipped (and reported): also when its ``bbox``
+        or ``area`` is not a finite number (coordinates so large that they overflow a float)."""
         kind = annotation.type
         reason = why_not(kind)
         if reason is not None:
@@ -48,51 +52,61 @@ class ShapeWriter:
         if problem is not None:
             self.report.skip(annotation, DEGENERATE, problem, item)
             return None
-        return self._builders[kind](annotation, width, height, item)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: checked below, not warned about
+                built = self._builders[kind](annotation, width, height, item)
+        except OverflowError:  # Python's float arithmetic (an ellipse's bounds) raises where numpy gives inf
+            self.report.skip(annotation, DEGENERATE, OVERFLOW, item)
+            return None
+        if built is None:
+            return None
+        record, case = built
+        if not finite_geometry(record):
+            self.report.skip(annotation, DEGENERATE, OVERFLOW, item)
+            return None
+        if case is not None:
+            self.approximated(annotation, case, item)
+        return record
 
     def approximated(self, annotation: Annotation, case: str, item: str | None) -> None:
         """Report ``annotation`` as written in another shape, as the capability table words ``case``."""
         approximation = APPROXIMATES[case]
         self.report.approximate(annotation, approximation.code, approximation.message, item)
 
-    # -- one builder per type ------------------------------------------------------------------
-    def _box(self, annotation: Annotation, width, height, item) -> dict:
+    # -- one builder per type: (the record's fields, the approximation to report once it is kept) or None ----
+    def _box(self, annotation: Annotation, width, height, item) -> tuple[dict, str | None]:
         definition = annotation.annotation_definition
         left, top, right, bottom = definition.bounds()
         record = {"segmentation": [definition.corners().reshape(-1).tolist()], "area": float(definition.area),
                   "bbox": [left, top, right - left, bottom - top], "iscrowd": 0}
         if definition.is_rotated:
-            self.approximated(annotation, "box (rotated)", item)
-            return record
+            return record, "box (rotated)"
         kept = annotation_coco(annotation)
         if BOX_SEGMENTATION_KEY in kept:  # read from COCO without a polygon: give back what the source had
             if kept[BOX_SEGMENTATION_KEY] == "absent":
                 del record["segmentation"]
             else:
                 record["segmentation"] = kept[BOX_SEGMENTATION_KEY]
-        return record
+        return record, None
 
-    def _ellipse(self, annotation: Annotation, width, height, item) -> dict:
+    def _ellipse(self, annotation: Annotation, width, height, item) -> tuple[dict, str | None]:
         definition = annotation.annotation_definition
         left, top, right, bottom = definition.bounds()
-        self.approximated(annotation, "ellipse", item)
         return {"segmentation": [definition.to_polygon_points().reshape(-1).tolist()], "area": float(definition.area),
-                "bbox": [left, top, right - left, bottom - top], "iscrowd": 0}
+                "bbox": [left, top, right - left, bottom - top], "iscrowd": 0}, "ellipse"
 
-    def _polygon(self, annotation: Annotation, width, height, item) -> dict | None:
+    def _polygon(self, annotation: Annotation, width, height, item) -> tuple[dict, str | None] | None:
         definition = annotation.annotation_definition
         parts = definition.parts  # every ring has 3 points or more (degenerate_reason)
         shape = _simple_ring(parts) or definition.to_shapely()
-        if len(parts) > 1 and _rings_overlap(parts, shape):
-            return self._polygon_with_holes(annotation, shape, width, height, item)
         left, top, right, bottom = definition.bounds()
-        return {"segmentation": [p.reshape(-1).tolist() for p in parts], "area": float(shape.area),
-                "bbox": [left, top, right - left, bottom - top], "iscrowd": 0}
+        record = {"segmentation": [p.reshape(-1).tolist() for p in parts], "area": float(shape.area),
+                  "bbox": [left, top, right - left, bottom - top], "iscrowd": 0}
+        if len(parts) > 1 and finite_geometry(record) and _rings_overlap(parts, shape):
+            return self._polygon_with_holes(annotation, shape, width, height, item)
+        return record, None
 
-    def _polygon_with_holes(self, annotation: Annotation, shape, width, height, item) -> dict | None:
-        if not (width and height):
-            self.report.skip(annotation, "coco.no-image-size", "a polygon with holes needs the image size", item)
-            return None
+    def _polygon_with_holes(self, annotation: Annotation, shape, width, height, item) -> tuple[dict, str] | None:
         if width * height > MAX_MASK_PIXELS:
             self.report.skip(annotation, "coco.image-too-large", f"a polygon with holes is written as a mask, "
                              f"and a {width}×{height} mask is more than {MAX_MASK_PIXELS} pixels", item)
@@ -100,16 +114,15 @@ class ShapeWriter:
         mask = Segmentation.from_polygon(annotation.annotation_definition, shape=(height, width)).geo
         record = self._rle_record(annotation, mask)
         record["area"] = float(shape.area)
-        self.approximated(annotation, "segment (holes)", item)
-        return record
+        return record, "segment (holes)"
 
-    def _mask(self, annotation: Annotation, width, height, item) -> dict | None:
+    def _mask(self, annotation: Annotation, width, height, item) -> tuple[dict, None] | None:
         mask = annotation.annotation_definition.geo
-        if width and height and mask.shape != (height, width):
+        if mask.shape != (height, width):
             self.report.skip(annotation, "coco.mask-size-mismatch",
                              f"mask is {mask.shape[1]}×{mask.shape[0]} but the image is {width}×{height}", item)
             return None
-        return self._rle_record(annotation, mask)
+        return self._rle_record(annotation, mask), None
 
     def _rle_record(self, annotation: Annotation, mask: np.ndarray) -> dict:
         from pycocotools import mask as mask_utils
@@ -121,6 +134,13 @@ class ShapeWriter:
         counts = uncompressed_counts(mask) if form == "uncompressed" else rle["counts"].decode("ascii")
         return {"segmentation": {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": counts},
                 "area": float(mask_utils.area(rle)), "bbox": [left, top, w, h], "iscrowd": 0}
+
+
+def finite_geometry(record: dict) -> bool:
+    """Whether a record's ``bbox`` and ``area`` are finite numbers: JSON has no infinity (orjson writes ``null``),
+    so a shape whose size overflows a float is skipped rather than written invalid."""
+    values = [*record.get("bbox", ()), record.get("area", 0.0)]
+    return all(math.isfinite(v) for v in values)
 
 
 def keypoints_box_record(bbox: list) -> dict:

@@ -20,10 +20,13 @@ if TYPE_CHECKING:
     from ...annotation import Annotation
     from ...collection import AnnotationCollection
 
-__all__ = ["IDS_FILENAME", "OUTPUT_FILENAME", "annotation_coco", "item_coco", "keypoints_fingerprint",
+__all__ = ["IDS_FILENAME", "OUTPUT_FILENAME", "SPLIT_KEY", "annotation_coco", "item_coco", "keypoints_fingerprint",
            "keypoints_unchanged", "shape_unchanged", "source_bbox"]
 
 OUTPUT_FILENAME = "coco.json"
+#: ``metadata.user.coco`` key of an item read from one of a folder's several COCO files: its split (``train``),
+#: where the YOLO and VOC readers record theirs (``metadata.user.<format>.split``).
+SPLIT_KEY = "split"
 IDS_FILENAME = "coco_ids.json"
 #: ``metadata.user.coco`` key: the fingerprint of the geometry read (the source's bbox and area apply while it matches).
 GEOMETRY_KEY = "geometry_sha1"

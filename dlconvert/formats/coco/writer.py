@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 from ..._io import atomic_write
 from ..._json import dumps
+from ...errors import FormatError
+from ...images import ImageLookup, image_info
 from ...labels import LABELMAP_FILENAME, LabelMap, PoseTemplate
+from ...report import Issue, OnError
 from .._keypoints import pose_partners, visibility
 from .._policy import label_not_in_map, skip_if_not_an_image
 from .categories import write_categories
 from .checks import numbers
-from .shapes import ShapeWriter, keypoints_box_record
+from .shapes import DEGENERATE, OVERFLOW, ShapeWriter, finite_geometry, keypoints_box_record
 from .source import (
     BOOKKEEPING_KEYS,
     IDS_FILENAME,
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["finish", "write", "write_shard"]
 
+NO_IMAGE_SIZE = ("the image's size is unknown: not in the source and the image was not found (pass --images); "
+                 "a COCO image record needs integer width and height")
 #: Dataloop types that can be the shape of a pose's record (sharing the pose's object id).
 _POSE_SHAPES = ("box", "segment", "binary")
 
@@ -44,10 +49,12 @@ _POSE_SHAPES = ("box", "segment", "binary")
 class _Writer:
     """Builds the COCO records item by item, then the categories and ids at the end."""
 
-    def __init__(self, label_map: LabelMap, options: ConvertOptions, report: ConversionReport) -> None:
+    def __init__(self, label_map: LabelMap, options: ConvertOptions, report: ConversionReport,
+                 lookup: ImageLookup | None = None) -> None:
         self.labels = label_map
         self.options = options
         self.report = report
+        self.lookup = lookup or ImageLookup()
         self.shapes = ShapeWriter(options.rle, report)
         self.images: list[dict] = []
         self.records: list[dict] = []
@@ -66,7 +73,10 @@ class _Writer:
                 self.report.skip(annotation, "coco.no-file-name", "the item has no file name, which a COCO image "
                                  "record needs", None)
             return False
-        width, height = collection.display_size
+        width, height = self._size(collection)
+        if not (width and height):
+            self._no_size(collection)
+            return False
         self.claimed = set()
         self.images.append(_image_record(collection, width, height))
         self.image_refs.append({"item_id": collection.item_id, "filename": collection.filename})
@@ -91,6 +101,32 @@ class _Writer:
             self._finish(record, annotation, image_index, collection.item_id)
             self._wrote(annotation, item)
         return True
+
+    def _size(self, collection: AnnotationCollection) -> tuple[int | None, int | None]:
+        """The image's size as displayed: the item's, else its image file's header (found as the renderer finds it)."""
+        width, height = collection.display_size
+        if width and height:
+            return width, height
+        image = self.lookup.find(collection)
+        if image is None:
+            return None, None
+        try:
+            return image_info(image).display_size
+        except FormatError:
+            return None, None
+
+    def _no_size(self, collection: AnnotationCollection) -> None:
+        """An item whose size is unknown has no valid image record (COCO needs integer width and height): it is
+        not written, its annotations are skipped (``coco.no-image-size``); with ``on_error="fail"`` an error."""
+        item = collection.filename
+        path, where = collection.origin or self.report.source, f"item {item!r}"
+        if self.report.on_error != OnError.SKIP:
+            raise FormatError(NO_IMAGE_SIZE, path=path, where=where)
+        for annotation in collection:
+            self.report.skip(annotation, "coco.no-image-size", NO_IMAGE_SIZE, item, path=path, where=where)
+        if not len(collection.annotations):  # nothing else names the item that is left out
+            self.report.issues.append(Issue("skipped", "coco.no-image-size", NO_IMAGE_SIZE, item=item, path=path,
+                                            where=where))
 
     def _not_in_pinned_map(self, collection: AnnotationCollection, annotation: Annotation,
                            *with_it: Annotation | None) -> bool:
@@ -148,6 +184,10 @@ class _Writer:
             record = keypoints_box_record(_pose_bbox(keypoints, kept if unchanged else {}))
             if unchanged and numbers([kept.get("area")], 1):
                 record["area"] = kept["area"]
+            if not finite_geometry(record):  # keypoints so far apart that their box overflows a float
+                for skipped in (pose_annotation, *by_name.values()):
+                    self.report.skip(skipped, DEGENERATE, OVERFLOW, item)
+                return
         record["keypoints"] = keypoints
         number = kept.get("num_keypoints")  # the source's count (CrowdPose does not count every point)
         record["num_keypoints"] = number if unchanged and type(number) is int else sum(
@@ -257,7 +297,7 @@ def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: Co
     """The COCO records of these items (image ids still shard positions; :func:`finish` numbers them)."""
     from ...dataset import ShardOutput
 
-    writer = _Writer(_label_map(dataset, options), options, report)
+    writer = _Writer(_label_map(dataset, options), options, report, ImageLookup.for_source(options.images, dataset))
     for collection in dataset.items:
         report.items_out += writer.add_item(collection)
     return ShardOutput(state=(writer.images, writer.records, writer.image_refs, writer.record_refs,
