@@ -258,3 +258,13 @@ def test_images_without_a_label_file_or_class_name_are_no_yolo_dataset(tmp_path)
     with pytest.raises(FormatError, match=r"found 1 images but no yolo label files and no class names.*is --from"):
         Converter().run(source, "yolo", tmp_path / "out", "coco")
     assert not (tmp_path / "out").exists()
+
+
+@requires_real_files
+def test_a_coco_folder_s_splits_are_the_yolo_splits(tmp_path):
+    # Roboflow's COCO export (train/ and val/, each with _annotations.coco.json): it was labels/train/val/…
+    Converter().run(real_file("coco/datumaro/roboflow_coco"), "coco", tmp_path / "out", "yolo")
+    labels = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out" / "labels").rglob("*.txt"))
+    assert labels == ["labels/train/train_001.txt", "labels/train/train_002.txt", "labels/val/val_001.txt"]
+    data = yaml.safe_load((tmp_path / "out" / "data.yaml").read_text(encoding="utf-8"))
+    assert (data["train"], data["val"]) == ("images/train", "images/val")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["section"]
+__all__ = ["SPLIT_SOURCES", "item_split", "section"]
+
+#: The formats whose readers record an item's split (``metadata.user.<format>.split``), in the order asked.
+SPLIT_SOURCES = ("yolo", "coco")
 
 
 def section(data: Any, *keys: str) -> dict:
@@ -16,3 +19,12 @@ def section(data: Any, *keys: str) -> dict:
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
     return data if isinstance(data, dict) else {}
+
+
+def item_split(item_json: Any) -> Any:
+    """The split a reader recorded for an item (a YOLO dataset's, a COCO folder's file), or None."""
+    for fmt in SPLIT_SOURCES:
+        split = section(item_json, "metadata", "user", fmt).get("split")
+        if split is not None:
+            return split
+    return None

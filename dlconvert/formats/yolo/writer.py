@@ -51,10 +51,10 @@ from ...collection import AnnotationCollection
 from ...errors import FormatError, OutputError
 from ...images import ImageLookup, image_info
 from ...labels import LABELMAP_FILENAME
-from .._metadata import section
+from .._metadata import item_split
 from .._policy import degenerate_reason, skip_if_not_an_image
 from . import image_sizes
-from .common import DATA_YAML, SPLIT_KEY, SPLIT_KEYS
+from .common import DATA_YAML, SPLIT_KEYS
 from .lines import LineWriter
 from .plan import Plan, Scan, data_yaml, make_plan
 
@@ -78,7 +78,7 @@ def place(name: str, own_split: object, default_split: str) -> tuple[str, str]:
     """
     split = default_split if own_split is None else own_split
     if not is_folder_name(split):
-        raise OutputError(f"metadata.user.yolo.split must be one folder name, not {split!r}")
+        raise OutputError(f"an item's split (metadata.user.<format>.split) must be one folder name, not {split!r}")
     relative = name.lstrip("/")
     if own_split is not None and relative.startswith(split + "/"):
         relative = relative[len(split) + 1:]
@@ -160,7 +160,7 @@ class _Writer:
 
     def _place(self, collection: AnnotationCollection) -> tuple[str, str]:
         """``(split, remote path under it)`` of an item (see :func:`place`)."""
-        own = section(collection._item_json, "metadata", "user", "yolo").get(SPLIT_KEY)
+        own = item_split(collection._item_json)  # the YOLO dataset's, or the COCO folder file's
         name = collection.filename or collection.name or f"/{collection.item_id or 'item'}"
         return place(name, own, self.options.split)
 
