@@ -217,15 +217,8 @@ def _verify_cases() -> list:
         return [pytest.param(None, None, marks=pytest.mark.skip(reason="no real files"))]
     cases = []
     for name in (TEST_JSON, V3_XY, EMPTY_SKIPPED, BIRD):
-        for via in ("dataloop", "coco", "voc", "yolo", "vtt"):
-            marks = []
-            if name == BIRD:
-                marks.append(pytest.mark.xfail(strict=True, reason="verify holds the report to annotations the source "
-                                               "read: the reader's own skips (URL masks) need verify.py to leave them"))
-            if name == TEST_JSON and via == "voc":
-                marks.append(pytest.mark.xfail(strict=True, reason="its label 'car ' comes back 'car' "
-                                               "(voc.text-changed) and verify pairs by label, from any source"))
-            cases.append(pytest.param(name, via, marks=marks, id=f"{name.rsplit('/', 1)[-1]}->{via}"))
+        for via in ("dataloop", "coco", "voc", "yolo", "vtt", "labelme", "labelstudio"):
+            cases.append(pytest.param(name, via, id=f"{name.rsplit('/', 1)[-1]}->{via}"))
     return cases
 
 
