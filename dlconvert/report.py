@@ -85,14 +85,15 @@ class ConversionReport:
             self.labels_in[annotation.annotation_definition.label] += 1
 
     def bad_record(self, error: DlconvertError, *, code: str, annotation_type: str = "unknown",
-                   item: str | None = None) -> None:
-        """A record that could not be read: raise it, or (``skip``) count it as read and skipped."""
+                   item: str | None = None, label: str | None = None) -> None:
+        """A record that could not be read: raise it, or (``skip``) count it as read and skipped (named by
+        its ``label`` when the record gives one)."""
         if self.on_error != OnError.SKIP:
             raise error
         self.annotations_in[annotation_type] += 1
         self.skipped[annotation_type] += 1
         self.issues.append(Issue("skipped", code, error.message, item=item, annotation_type=annotation_type,
-                                 path=error.path, where=error.where))
+                                 label=label, path=error.path, where=error.where))
 
     def failed(self, error: DlconvertError, *, code: str = "file.invalid") -> None:
         """A file or item record that could not be read: raise it, or (``skip``) list it and go on."""

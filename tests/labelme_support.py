@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-__all__ = ["image_file", "labelme_mask", "rich_folder", "shape", "write_labelme"]
+__all__ = ["image_file", "labelme_mask", "reported", "rich_folder", "shape", "write_labelme"]
 
 
 def shape(label: str, shape_type: str, points: list, *, group_id=None, description: str = "", flags=None,
@@ -23,6 +23,12 @@ def shape(label: str, shape_type: str, points: list, *, group_id=None, descripti
     out.update(label=label, points=[[float(x), float(y)] for x, y in points], group_id=group_id,
                description=description, shape_type=shape_type, flags=dict(flags or {}), mask=mask)
     return out
+
+
+def reported(report) -> list:
+    """The report's issues but the warning that an item's image was found nowhere (items made in memory have
+    none: each LabelMe file written for them says so, ``labelme.image-not-found``)."""
+    return [i for i in report.issues if not (i.kind == "warning" and i.code == "labelme.image-not-found")]
 
 
 def labelme_mask(window: np.ndarray) -> str:

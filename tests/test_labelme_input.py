@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from labelme_support import labelme_mask, shape, write_labelme
+from labelme_support import labelme_mask, reported, shape, write_labelme
 
 from dlconvert.cli import main
 from dlconvert.converter import Converter
@@ -97,7 +97,7 @@ SHAPES = [
     ("text coordinate", [{**POINT, "points": [["1", 2]]}], "/shapes/0/points/0", "two finite numbers"),
     ("boolean coordinate", [{**POINT, "points": [[True, 2]]}], "/shapes/0/points/0", "two finite numbers"),
     ("rectangle of 3", [{**POINT, "shape_type": "rectangle", "points": [[1, 2], [3, 4], [5, 6]]}],
-     "/shapes/0/points", "a rectangle has 2 points, this one 3"),
+     "/shapes/0/points", "a rectangle has 2 points (4 in X-AnyLabeling's files), this one 3"),
     ("empty polygon", [{**POINT, "shape_type": "polygon", "points": []}], "/shapes/0/points",
      "a polygon has at least 1 point"),
     ("skewed oriented rectangle", [{**POINT, "shape_type": "oriented_rectangle",
@@ -243,7 +243,7 @@ def test_a_rotated_box_too_thin_for_a_polygon_is_skipped_not_written_empty(tmp_p
     thin = item.add(Box(left=0, top=0, right=2.5e-217, bottom=1, angle=1, label="x"))
     report = ConversionReport(on_error=OnError.SKIP)
     FORMAT.write(Dataset([item]), tmp_path, ConvertOptions(), report)
-    assert [(i.code, i.annotation_id) for i in report.issues] == [("labelme.degenerate-shape", thin.id)]
+    assert [(i.code, i.annotation_id) for i in reported(report)] == [("labelme.degenerate-shape", thin.id)]
     assert json.loads((tmp_path / "a.json").read_text("utf-8"))["shapes"] == []
 
 

@@ -28,8 +28,9 @@ class Capability:
 
 
 CAPABILITIES: dict[str, Capability] = {
-    "box": Capability('a "rectangle" shape (its two corners)', exact=True),
-    "box (rotated)": Capability('a "polygon" of its 4 corners ("oriented_rectangle" when read from one)',
+    "box": Capability('a "rectangle" shape (its two corners; X-AnyLabeling\'s 4 when read from one)', exact=True),
+    "box (rotated)": Capability('a "polygon" of its 4 corners ("oriented_rectangle", or X-AnyLabeling\'s '
+                                '"rotation", when read from one)',
                                 code="labelme.rotated-box-as-polygon"),
     "segment": Capability('a "polygon" shape', exact=True),
     "segment (several rings)": Capability('a "mask" shape (LabelMe polygons have one ring: parts and holes become '
@@ -38,7 +39,8 @@ CAPABILITIES: dict[str, Capability] = {
     "ellipse": Capability('a "circle" shape (centre and a point on the circle)', exact=True),
     "ellipse (not a circle)": Capability('a 72-point "polygon"', code="labelme.ellipse-as-polygon"),
     "polyline": Capability('a "linestrip" shape ("line" when read from one)', exact=True),
-    "point": Capability('a "point" shape', exact=True),
+    "point": Capability('a "point" shape (the points of a "points" shape it was read from: that shape)',
+                        exact=True),
     "class": Capability("an image flag set to true", exact=True),
     "track on an image": Capability("its first frame", code="labelme.video-first-frame"),
     "pose": Capability("LabelMe has no keypoint skeletons (its keypoints are skipped with it)", writes=False),

@@ -74,11 +74,14 @@ def image_data_size(text: str) -> tuple[int, int]:
         except Image.DecompressionBombError as exc:
             raise InvalidAnnotationError(f"imageData declares an image too large to open: {exc}",
                                          where="/imageData") from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except UnidentifiedImageError:
+            last = None  # Pillow's message names its in-memory buffer, nothing the user can find
+        except (OSError, SyntaxError, ValueError) as exc:
             last = exc
         if complete:
             break
-    raise InvalidAnnotationError(f"imageData is not a base64 image LabelMe saves ({', '.join(IMAGE_FORMATS)}): {last}",
+    why = f": {last}" if last is not None and "BytesIO" not in str(last) else ""
+    raise InvalidAnnotationError(f"imageData is not a base64 image LabelMe saves ({', '.join(IMAGE_FORMATS)}){why}",
                                  where="/imageData")
 
 

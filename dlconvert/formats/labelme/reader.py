@@ -19,7 +19,9 @@ is a bad record (``labelme.invalid-shape``), the other shapes of its file are re
 from __future__ import annotations
 
 import mimetypes
+import os
 import posixpath
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,12 +45,14 @@ if TYPE_CHECKING:
 
 __all__ = ["LOOKS_FOR", "plan", "read", "read_units"]
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
 
 def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
     """The JSON files of a LabelMe source, one unit each (their paths under the source folder)."""
     from ...dataset import SourcePlan
 
-    root, files = label_files(src)
+    root, files = label_files(src, report)
     labelmap = root / LABELMAP_FILENAME
     labels = LabelMap.load(labelmap) if src.is_dir() and labelmap.is_file() else None
     context = (str(root), str(options.images) if options.images is not None else None,
@@ -85,9 +89,11 @@ class _Reader:
     """Reads the JSON files of one source folder (``root``: where the items' names start)."""
 
     def __init__(self, root: Path, images: Path | None, keep_image_data: bool, report: ConversionReport) -> None:
+        self.root = root
         self.lookup = ImageLookup.of(images, (root,))
         self.keep_image_data = keep_image_data
         self.report = report
+        self.seen: dict[str, Path] = {}  # item filename → the JSON file that gave it
 
     def item(self, path: Path, relative: str) -> AnnotationCollection | None:
         """The item of one JSON file (None, with a warning, for a JSON file that is no LabelMe file)."""
@@ -112,13 +118,20 @@ class _Reader:
                               where="/imagePath")
         flags = _flags(data, path)
         collection = self._collection(data, path, relative, image_path)
+        first = self.seen.setdefault(collection.filename, path)
+        if first != path:
+            raise FormatError(f"annotates the image {collection.filename!r} that {_shown_path(first, self.root)} "
+                              f"annotates already: one LabelMe file per image (move or delete the other)", path=path,
+                              where="/imagePath")
         size = (collection.height, collection.width) if collection.width and collection.height else None
         for index, raw in enumerate(shapes):
             try:
-                collection.annotations.extend(shape_annotations(raw, size))
+                collection.annotations.extend(shape_annotations(raw, size, index))
             except DlconvertError as exc:
+                label = raw.get("label") if isinstance(raw, dict) else None
                 self.report.bad_record(exc.at(path=path, where=f"/shapes/{index}"), code="labelme.invalid-shape",
-                                       annotation_type=shape_kind(raw), item=collection.filename)
+                                       annotation_type=shape_kind(raw), item=collection.filename,
+                                       label=label if isinstance(label, str) else None)
         for name, value in flags.items():
             if value:
                 collection.annotations.append(Annotation(Classification(label=name), metadata={
@@ -130,13 +143,12 @@ class _Reader:
         """The item: its name, image, size and the file's values kept for the way back."""
         written = image_path.replace("\\", "/")
         name = posixpath.basename(written)
-        directory = posixpath.dirname(relative)
-        filename = "/" + (posixpath.join(directory, name) if directory else name)
+        filename, declared, beside = self._place(path, relative, written, data.get("imageData") is not None)
         kept: dict[str, Any] = {key: data[key] for key in ("version", "flags") if data.get(key)}
         if image_path != name:
             kept["imagePath"] = image_path
-        if posixpath.splitext(posixpath.basename(relative))[0] != posixpath.splitext(name)[0]:
-            kept["json"] = posixpath.basename(relative)
+        if relative != posixpath.splitext(filename[1:])[0] + ".json":
+            kept["json"] = relative
         other = {key: value for key, value in data.items() if key not in TOP_KEYS}
         if other:
             kept["other"] = other
@@ -144,21 +156,32 @@ class _Reader:
             raise FormatError(f"'version' is text, not {kind_of(data['version'])}", path=path, where="/version")
         width, height = _declared_size(data, path)
         image_data = data.get("imageData")
+        actual = None
         if image_data is not None:
             if not isinstance(image_data, str):
                 raise FormatError(f"'imageData' is a base64 image or null, not {kind_of(image_data)}", path=path,
                                   where="/imageData")
             try:
                 actual = image_data_size(image_data)
-                if self.keep_image_data:
+                # kept to write back: asked for, or LabelMe needs it (imagePath names no file)
+                if self.keep_image_data or declared is None:
                     validate_image_data(image_data)
                     kept["imageData"] = image_data
             except InvalidAnnotationError as exc:
                 raise FormatError(exc.message, path=path, where=exc.where) from None
+            what = "the embedded image"
+        image = declared or beside
+        if actual is None and image is not None:
+            try:
+                info = image_info(image)
+            except FormatError:  # an unreadable image: the declared size stands (masks say if there is none)
+                info = None
+            actual, what = (info.display_size, f"the image {image.name}") if info is not None else (None, "")
+        if actual is not None:
             if width is not None and height is not None and (width, height) != actual:
                 self.report.issues.append(Issue(
-                    "warning", "labelme.size-mismatch", f"imageWidth × imageHeight say {width}×{height}, the embedded "
-                    f"image is {actual[0]}×{actual[1]}: the image's size is used, as LabelMe does", item=filename,
+                    "warning", "labelme.size-mismatch", f"imageWidth × imageHeight say {width}×{height}, {what} "
+                    f"is {actual[0]}×{actual[1]}: the image's size is used, as LabelMe does", item=filename,
                     path=str(path)))
             width, height = actual
         guessed = mimetypes.guess_type(name)[0] or ""
@@ -173,12 +196,40 @@ class _Reader:
             item_json["metadata"]["user"] = {"labelme": kept}
         collection = AnnotationCollection(_item_json=item_json)
         collection._read_item_fields(item_json, path)
-        paired = Path(written) if Path(written).is_absolute() else path.parent / written
+        paired = image or (Path(written) if Path(written).is_absolute() else path.parent / written)
         if paired.suffix.lower() in IMAGE_EXTENSIONS:
             collection.image_path = str(paired)
         if width is None or height is None:
             self._size_from_image(collection)
         return collection
+
+    def _place(self, path: Path, relative: str, written: str, embedded: bool) -> tuple[str, Path | None, Path | None]:
+        """``(filename, declared, beside)``: the item's name, the image file ``imagePath`` names (None: no such
+        file) and, when it names none, the file of that name beside the JSON file (LabelMe users' other habit).
+
+        The name is where the image is under the source folder (the JSON file's folder joined with
+        ``imagePath``, normalised: ``../images/a.jpg`` from ``annotations/`` is ``/images/a.jpg``), also
+        when that file is missing and the JSON file embeds no image (it is where LabelMe looks). An image
+        outside the source folder, found only beside the JSON file, or embedded while ``imagePath`` names
+        no file (LabelMe shows the embedded one) is named by the JSON file's folder and the image's name
+        (``/annotations/a.jpg``)."""
+        directory = posixpath.dirname(relative)
+        name = posixpath.basename(written)
+        fallback = "/" + (posixpath.join(directory, name) if directory else name)
+        if _DRIVE.match(written) and not Path(written).is_absolute():
+            return fallback, None, _file_or_none(path.parent / name)  # another system's drive: never this one's
+        if Path(written).is_absolute():
+            target = Path(written)
+            inside = os.path.relpath(os.path.abspath(written), os.path.abspath(self.root)).replace(os.sep, "/")
+        else:
+            target = path.parent / written
+            inside = posixpath.normpath(posixpath.join(directory or ".", written))
+        declared = _file_or_none(target)
+        leaves = inside == ".." or inside.startswith("../") or inside.startswith("/")
+        if declared is not None:
+            return (fallback if leaves else "/" + inside), declared, None
+        beside = _file_or_none(path.parent / name)
+        return (fallback if leaves or beside is not None or embedded else "/" + inside), None, beside
 
     def _size_from_image(self, collection: AnnotationCollection) -> None:
         """The size of an item whose file states none, from its image's header (as LabelMe shows it)."""
@@ -192,6 +243,22 @@ class _Reader:
         collection.width, collection.height = info.display_size
         system = collection._item_json["metadata"]["system"]
         system["width"], system["height"] = collection.width, collection.height
+
+
+def _file_or_none(path: Path) -> Path | None:
+    """``path`` when it is an existing regular file (links followed), else None."""
+    try:
+        return path if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    """A JSON file as a message names it: relative to the source folder."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _declared_size(data: dict, path: Path) -> tuple[int | None, int | None]:

@@ -14,6 +14,7 @@ that ``convert`` lists exactly what ``verify`` finds changed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,8 @@ from ...geometry import Polygon
 from ...geometry.masks import rasterize_rings
 from .capabilities import approximation
 from .embedded import encode_mask
-from .shapes import circle_points, oriented_points, rectangle_points
-from .source import annotation_labelme, kept_points
+from .shapes import circle_points, oriented_points, rectangle_corners, rectangle_points
+from .source import annotation_labelme, kept_direction, kept_points
 
 if TYPE_CHECKING:
     from ...annotation import Annotation
@@ -70,6 +71,9 @@ def shape_of(annotation: Annotation, size: tuple[int, int] | None) -> Shape:
         shape["attributes"] = others
     shape.update(label=definition.label, points=points, group_id=_group_id(annotation, kept),
                  description=definition.description or "", shape_type=shape_type, flags=flags, mask=mask)
+    if shape_type == "rotation":  # X-AnyLabeling's angle of the first side, in radians
+        direction = kept_direction(annotation)
+        shape["direction"] = direction if direction is not None else math.radians(definition.angle or 0) % math.tau
     return Shape(shape, approximations)
 
 
@@ -88,10 +92,11 @@ def _geometry(annotation: Annotation, size: tuple[int, int] | None,
     kind = definition.type
     kept_type = annotation_labelme(annotation).get("shape_type")
     if kind == "box":
-        if kept_type == "oriented_rectangle":
-            return "oriented_rectangle", kept_points(annotation) or oriented_points(definition), None
+        if kept_type in ("oriented_rectangle", "rotation"):
+            return kept_type, kept_points(annotation) or oriented_points(definition), None
         if not definition.is_rotated:
-            return "rectangle", kept_points(annotation) or rectangle_points(definition), None
+            corners = rectangle_corners if annotation_labelme(annotation).get("corners") == 4 else rectangle_points
+            return "rectangle", kept_points(annotation) or corners(definition), None
         approximations.append(approximation("box (rotated)"))
         return "polygon", _outline(definition.corners(), "corners"), None
     if kind == "segment":

@@ -5,17 +5,24 @@ Reading (``shape_annotations``), by ``shape_type`` (absent: ``polygon``, as Labe
 =====================  ==========================  ==================================================
 shape_type             points                      Dataloop
 =====================  ==========================  ==================================================
-``rectangle``          2 corners, any order        Box (min/max; the source's corner order is kept)
+``rectangle``          2 corners, any order, or    Box (min/max; the source's corner order and
+                       X-AnyLabeling's 4 corners   count are kept); 4 points that are no upright
+                                                   rectangle are refused
 ``oriented_rectangle`` 4 corners in order          rotated Box (centre, side lengths, angle of the
                                                    first side); 4 points that are no rectangle are
                                                    refused
+``rotation``           4 corners in order, and     X-AnyLabeling's rotated box, read as an
+                       ``direction``               ``oriented_rectangle``; ``direction`` (radians,
+                                                   [0, 2π)) is the angle of the first side, p0→p1,
+                                                   clockwise on screen, as X-AnyLabeling computes
+                                                   it: one that disagrees with the points is refused
 ``polygon``            the outline (one ring)      Polygon
 ``circle``             centre, a point on it       Ellipse with rx = ry = their distance
 ``line``               2                           Polyline (one line)
 ``linestrip``          at least 1                  Polyline
 ``point``              1                           Point
-``points``             at least 1                  one Point per point (each written back as a
-                                                   ``points`` shape of one point)
+``points``             at least 1                  one Point per point (written back as one
+                                                   ``points`` shape while they stay together)
 ``mask``               first and last pixel of     Segmentation on the image's canvas: the window's
                        the window (inclusive)      PNG placed at the first point (rounded, as LabelMe
                                                    does); needs the image size
@@ -25,6 +32,8 @@ Every shape: ``label`` (a string, as LabelMe requires) → label; ``flags`` (nam
 and X-AnyLabeling's ``attributes`` object → v2 attributes (a name in both is refused);
 ``group_id`` (an integer or null) → object id (a negative one is kept in the metadata instead);
 ``description`` → description (LabelMe's empty text: none). Other keys are kept (:mod:`.source`).
+X-AnyLabeling (2.x, 3.x) writes LabelMe's files with ``rectangle`` as 4 corners and ``rotation``;
+its other shape types are LabelMe's. Any other ``shape_type`` is a bad record naming it.
 Degenerate shapes (a 2-point polygon, a zero-radius circle) are read as they are: writers report
 them. Coordinates are LabelMe's pixels, continuous from the image's top-left corner: dlconvert's.
 """
@@ -43,13 +52,14 @@ from .._fingerprint import geometry_fingerprint
 from .embedded import decode_mask
 from .source import GEOMETRY_KEY, SHAPE_KEYS
 
-__all__ = ["SHAPE_TYPES", "circle_points", "kind_of", "oriented_points", "rectangle_points", "shape_annotations",
-           "shape_kind"]
+__all__ = ["SHAPE_TYPES", "circle_points", "kind_of", "oriented_points", "rectangle_corners", "rectangle_points",
+           "shape_annotations", "shape_kind"]
 
 #: shape_type → (fewest points, most points, the Dataloop type it reads as).
 SHAPE_TYPES: dict[str, tuple[int, int | None, str]] = {
-    "rectangle": (2, 2, "box"),
+    "rectangle": (2, 4, "box"),
     "oriented_rectangle": (4, 4, "box"),
+    "rotation": (4, 4, "box"),
     "polygon": (1, None, "segment"),
     "circle": (2, 2, "ellipse"),
     "line": (2, 2, "polyline"),
@@ -61,6 +71,8 @@ SHAPE_TYPES: dict[str, tuple[int, int | None, str]] = {
 _NUMBER_TYPES = frozenset({int, float})
 #: How far an oriented rectangle's corners may be from a true rectangle, relative to its size.
 _RECTANGLE_TOLERANCE = 1e-6
+#: How far (radians) X-AnyLabeling's ``direction`` may be from the angle of a rotation's first side.
+_DIRECTION_TOLERANCE = 1e-3
 
 
 def shape_kind(raw: Any) -> str:
@@ -69,8 +81,9 @@ def shape_kind(raw: Any) -> str:
     return SHAPE_TYPES[shape_type][2] if isinstance(shape_type, str) and shape_type in SHAPE_TYPES else "unknown"
 
 
-def shape_annotations(raw: Any, size: tuple[int, int] | None) -> list[Annotation]:
-    """The annotations of one shape (``size``: the image's ``(height, width)``, needed by masks).
+def shape_annotations(raw: Any, size: tuple[int, int] | None, index: int = 0) -> list[Annotation]:
+    """The annotations of one shape (``size``: the image's ``(height, width)``, needed by masks; ``index``:
+    the shape's place in its file, which ties the points of one ``points`` shape together).
 
     Raises :class:`InvalidAnnotationError` whose ``where`` is the JSON pointer inside the shape.
     """
@@ -82,7 +95,8 @@ def shape_annotations(raw: Any, size: tuple[int, int] | None) -> list[Annotation
     shape_type = raw.get("shape_type")
     shape_type = "polygon" if shape_type is None else shape_type
     if not isinstance(shape_type, str) or shape_type not in SHAPE_TYPES:
-        raise InvalidAnnotationError(f"unknown shape_type {shape_type!r} (LabelMe's are {', '.join(SHAPE_TYPES)})",
+        raise InvalidAnnotationError(f"unknown shape_type {shape_type!r} (LabelMe's and X-AnyLabeling's are "
+                                     f"{', '.join(SHAPE_TYPES)})",
                                      where="/shape_type")
     points = _points(raw.get("points"), shape_type)
     attributes = _attributes(raw)
@@ -93,13 +107,18 @@ def shape_annotations(raw: Any, size: tuple[int, int] | None) -> list[Annotation
     if description is not None and not isinstance(description, str):
         raise InvalidAnnotationError(f"description is text or null, not {kind_of(description)}", where="/description")
     kept: dict[str, Any] = {"shape_type": shape_type}
-    other = {k: v for k, v in raw.items() if k not in SHAPE_KEYS and k != "attributes"}
+    other = {k: v for k, v in raw.items() if k not in SHAPE_KEYS and k != "attributes"
+             and not (k == "direction" and shape_type == "rotation")}
     if "attributes" in raw and not isinstance(raw["attributes"], dict):
         other["attributes"] = raw["attributes"]
     if other:
         kept["other"] = other
     if group_id is not None and group_id < 0:
         kept["group_id"] = group_id
+    if shape_type == "rotation":
+        kept["direction"] = _direction(raw.get("direction"))
+    elif shape_type == "points" and len(points) > 1:
+        kept["points_shape"] = index  # its points go back as one shape
     definitions = _geometry(shape_type, points, raw.get("mask"), size, kept)
     out = []
     for definition in definitions:
@@ -128,6 +147,9 @@ def _points(raw: Any, shape_type: str) -> np.ndarray:
                                              where=json_pointer("points", index))
         array = np.array(raw, dtype=np.float64).reshape(-1, 2)
     fewest, most, _ = SHAPE_TYPES[shape_type]
+    if shape_type == "rectangle" and len(raw) not in (2, 4):
+        raise InvalidAnnotationError(f"a rectangle has 2 points (4 in X-AnyLabeling's files), this one {len(raw)}",
+                                     where="/points")
     if len(raw) < fewest or (most is not None and len(raw) > most):
         wanted = f"{fewest}" if fewest == most else f"at least {fewest}"
         raise InvalidAnnotationError(f"a {shape_type} has {wanted} point{'s' if most != 1 else ''}, this one "
@@ -172,12 +194,18 @@ def _attributes(raw: dict) -> dict:
 # ==== geometry =============================================================================================
 def _geometry(shape_type: str, points: np.ndarray, mask: Any, size: tuple[int, int] | None, kept: dict) -> list:
     """The definitions of the shape; ``kept`` gets the source's points where the writer would not give them back."""
-    if shape_type == "rectangle":
+    if shape_type == "rectangle" and len(points) == 2:
         (x0, y0), (x1, y1) = points.tolist()
         definition = Box(left=min(x0, x1), top=min(y0, y1), right=max(x0, x1), bottom=max(y0, y1))
         written = rectangle_points(definition)
-    elif shape_type == "oriented_rectangle":
-        definition = _oriented_box(points)
+    elif shape_type == "rectangle":
+        definition = _upright_box(points)
+        kept["corners"] = 4
+        written = rectangle_corners(definition)
+    elif shape_type in ("oriented_rectangle", "rotation"):
+        definition = _oriented_box(points, shape_type)
+        if shape_type == "rotation":
+            _check_direction(kept["direction"], definition)
         written = oriented_points(definition)
     elif shape_type == "circle":
         (cx, cy), (px, py) = points.tolist()
@@ -195,11 +223,47 @@ def _geometry(shape_type: str, points: np.ndarray, mask: Any, size: tuple[int, i
     source = points.tolist()
     if written != source:
         kept["points"] = source
+    if written != source or "direction" in kept:
         kept[GEOMETRY_KEY] = geometry_fingerprint(definition)
     return [definition]
 
 
-def _oriented_box(points: np.ndarray) -> Box:
+def _upright_box(points: np.ndarray) -> Box:
+    """The box of X-AnyLabeling's 4-corner rectangle: the corners of an upright rectangle, in order around it."""
+    box = Box(left=float(points[:, 0].min()), top=float(points[:, 1].min()), right=float(points[:, 0].max()),
+              bottom=float(points[:, 1].max()))
+    corners = {tuple(corner) for corner in rectangle_corners(box)}
+    given = [tuple(point) for point in points.tolist()]
+    in_order = all(given[i][0] == given[i - 1][0] or given[i][1] == given[i - 1][1] for i in range(len(given)))
+    if len(given) != 4 or not in_order or not set(given) <= corners or (len(corners) == 4 and set(given) != corners):
+        raise InvalidAnnotationError(f"a rectangle has 2 corners, or 4 (X-AnyLabeling) that are the corners of an "
+                                     f"upright rectangle in order; these {len(given)} points are not",
+                                     where="/points")
+    return box
+
+
+def _direction(value: Any) -> float | None:
+    """X-AnyLabeling's ``direction`` of a rotation: a finite number of radians, or absent."""
+    if value is None:
+        return None
+    if type(value) not in _NUMBER_TYPES or not math.isfinite(value):
+        raise InvalidAnnotationError(f"direction is the rotation's angle in radians, not {_shown(value)}",
+                                     where="/direction")
+    return value
+
+
+def _check_direction(direction: float | None, box: Box) -> None:
+    """A rotation's ``direction`` must agree with its points (the angle of its first side), or it is refused."""
+    if direction is None:
+        return
+    gap = abs(math.remainder(direction - math.radians(box.angle), 2 * math.pi))
+    if gap > _DIRECTION_TOLERANCE:
+        raise InvalidAnnotationError(f"direction {direction!r} (radians) is not the angle of the rotation's first "
+                                     f"side, {math.radians(box.angle):.6f}: which one is meant cannot be told",
+                                     where="/direction")
+
+
+def _oriented_box(points: np.ndarray, shape_type: str = "oriented_rectangle") -> Box:
     """The rotated box of 4 corners in order: its first side gives the width and the angle."""
     first, second = points[1] - points[0], points[2] - points[1]
     width, height = float(np.hypot(*first)), float(np.hypot(*second))
@@ -207,7 +271,7 @@ def _oriented_box(points: np.ndarray) -> Box:
     closing = points[3] - points[0] - second
     if (abs(float(np.dot(first, second))) > _RECTANGLE_TOLERANCE * scale * scale
             or float(np.abs(closing).max()) > _RECTANGLE_TOLERANCE * scale):
-        raise InvalidAnnotationError("the 4 points of an oriented_rectangle do not form a rectangle", where="/points")
+        raise InvalidAnnotationError(f"the 4 points of a {shape_type} do not form a rectangle", where="/points")
     cx, cy = ((points[0] + points[2]) / 2.0).tolist()
     angle = math.degrees(math.atan2(float(first[1]), float(first[0]))) % 360.0
     return Box(left=cx - width / 2, top=cy - height / 2, right=cx + width / 2, bottom=cy + height / 2,
@@ -237,6 +301,11 @@ def _mask(points: np.ndarray, mask: Any, size: tuple[int, int] | None) -> Segmen
 def rectangle_points(box: Box) -> list[list[float]]:
     """A LabelMe rectangle: the top-left and bottom-right corners."""
     return [[box.left, box.top], [box.right, box.bottom]]
+
+
+def rectangle_corners(box: Box) -> list[list[float]]:
+    """X-AnyLabeling's rectangle: its 4 corners from the top-left, clockwise on screen."""
+    return [[box.left, box.top], [box.right, box.top], [box.right, box.bottom], [box.left, box.bottom]]
 
 
 def oriented_points(box: Box) -> list[list[float]]:

@@ -11,8 +11,11 @@ Annotation (a shape): ``shape_type``; ``other``, shape keys LabelMe does not def
 ``line_color``/``fill_color``, X-AnyLabeling's ``difficult``, ``score`` …); ``group_id`` when it
 cannot be an object id (a negative number); ``points`` with ``geometry_sha1`` when the writer
 would not give the source's points back from the shape (a rectangle dragged from another corner,
-a circle's point on the circle, an oriented rectangle's corner order): they are written back while
-the shape is unchanged (:mod:`dlconvert.formats._fingerprint`).
+a circle's point on the circle, an oriented rectangle's corner order) and X-AnyLabeling's
+``direction`` of a ``rotation``: they are written back while the shape is unchanged
+(:mod:`dlconvert.formats._fingerprint`); ``corners`` (4) for X-AnyLabeling's 4-corner rectangles;
+``points_shape``, the place in its file of the ``points`` shape a Point was one of (written back as
+one shape).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from ...collection import AnnotationCollection
 
 __all__ = ["GEOMETRY_KEY", "IMAGE_DATA_CHOICES", "IMAGE_DATA_OPTION", "SHAPE_KEYS", "TOP_KEYS", "annotation_labelme",
-           "image_data_choice", "item_labelme", "kept_points"]
+           "image_data_choice", "item_labelme", "kept_direction", "kept_points"]
 
 #: The ``ConvertOptions.extras`` key of the ``imageData`` choice: "drop" (default) or "embed".
 IMAGE_DATA_OPTION = "labelme_image_data"
@@ -58,6 +61,16 @@ def kept_points(annotation: Annotation) -> list[Any] | None:
                                                          geometry_fingerprint(annotation.annotation_definition)):
         return None
     return points
+
+
+def kept_direction(annotation: Annotation) -> float | None:
+    """The source's ``direction`` of a ``rotation``, while the annotation still has the shape it was read as."""
+    kept = annotation_labelme(annotation)
+    direction = kept.get("direction")
+    if type(direction) not in (int, float) or not still_matches(
+            kept, GEOMETRY_KEY, geometry_fingerprint(annotation.annotation_definition)):
+        return None
+    return direction
 
 
 def image_data_choice(options: Any) -> str:

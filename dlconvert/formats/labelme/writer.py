@@ -9,19 +9,24 @@ Layout written::
     ├── <remote dir>/<image>         only with images_mode "copy" or "link" (a symlink)
     └── labelmap.json                the label map (colours, ids)
 
-* The file: ``<stem>.json`` of the item's file name, or the name the LabelMe file it was read from
-  had; two items on one file are an error (``labelme.unwritable-item``). Every path stays inside
-  the output folder.
-* ``imagePath``: the image's name, beside the JSON file (LabelMe's own layout); the ``imagePath``
-  the item was read with when it still names that image and stays inside the output folder (a
-  path that would leave it — ``../images/a.jpg`` — is written as the plain name, with a warning,
+* The file: ``<stem>.json`` of the item's file name, or the path the LabelMe file it was read from
+  had (``annotations/a.json`` of ``labelme --output``'s layout, ``a_backup.json``); two items on one
+  file are an error (``labelme.unwritable-item``). Every path stays inside the output folder.
+* ``imagePath``: the image's place from the JSON file's folder (its name, beside it, in LabelMe's own
+  layout; ``../images/a.jpg`` from ``annotations/``); the ``imagePath`` the item was read with when it
+  still names that image and stays inside the output folder (a path that would leave it — the image
+  was outside the source folder — is written as the plain name, with a warning,
   ``labelme.image-path-rewritten``). With ``images_mode`` "copy"/"link" the image is put there
   (found as the renderer finds it: ``--images``, the image the reader paired, the source's image
   folders); one not found fails the item's image (``labelme.image-not-found``).
 * ``imageData`` (``ConvertOptions.extras["labelme_image_data"]``): "drop" (default) writes null —
   LabelMe then loads the image from ``imagePath``, as it does for files saved with ``--nodata`` —
-  and "embed" the image itself: the ``imageData`` the LabelMe source had, else the image file (as
-  LabelMe embeds it, EXIF applied); not found: null and ``labelme.image-not-found``.
+  but for a LabelMe file whose ``imagePath`` named no file, whose own ``imageData`` is all LabelMe
+  could open (written back as it was; the reader keeps it only then). "embed" writes the image
+  itself: the ``imageData`` the LabelMe source had, else the image file (as LabelMe embeds it, EXIF
+  applied); not found: null and ``labelme.image-not-found``.
+* The points of one ``points`` shape go back as that one shape (while their label, group and
+  attributes still agree).
 * ``imageWidth``/``imageHeight``: the image as displayed (EXIF orientation applied), from the
   item, else its image's header; unknown: null (masks then cannot be written:
   ``labelme.no-image-size``).
@@ -57,7 +62,7 @@ from .._policy import degenerate_reason, is_crowd, label_not_in_map, skip_if_not
 from .capabilities import UNSUPPORTED, refusal
 from .embedded import file_image_data
 from .shape_writer import NotWritten, shape_of
-from .source import image_data_choice, item_labelme
+from .source import annotation_labelme, image_data_choice, item_labelme
 
 if TYPE_CHECKING:
     from ...annotation import Annotation
@@ -105,15 +110,16 @@ class _Writer:
             return False
         kept = item_labelme(collection)
         directory, image_name = posixpath.split(name)
-        json_name = kept.get("json")
-        if not (isinstance(json_name, str) and json_name.lower().endswith(".json") and "/" not in json_name
-                and "\\" not in json_name):
-            json_name = posixpath.splitext(image_name)[0] + ".json"
+        json_path = kept.get("json")
+        if not (isinstance(json_path, str) and json_path.lower().endswith(".json") and "\\" not in json_path):
+            json_path = posixpath.splitext(image_name)[0] + ".json"
+        if "/" not in json_path:  # a name: beside the image
+            json_path = posixpath.join(directory, json_path)
         try:
-            target = safe_join(self.dst, posixpath.join(directory, json_name))
+            target = safe_join(self.dst, json_path)
             if target in self.written:
                 raise OutputError(f"items {self.written[target]!r} and {collection.filename!r} both map to "
-                                  f"{posixpath.join(directory, json_name)}")
+                                  f"{json_path}")
         except OutputError as exc:
             self.report.bad_item(exc, collection, code="labelme.unwritable-item")
             return False
@@ -124,8 +130,9 @@ class _Writer:
         shapes, flags = self._annotations(collection, size)
         document["flags"] = flags
         document["shapes"] = shapes
-        document["imagePath"] = self._image_path(collection, kept, directory, image_name, target)
-        document["imageData"] = self._image_data(collection, kept, orientation) if self.embed else None
+        document["imagePath"] = self._image_path(collection, kept, name, posixpath.dirname(json_path), target)
+        document["imageData"] = (self._image_data(collection, kept, orientation) if self.embed
+                                 else self._needed_image_data(kept))
         document["imageHeight"], document["imageWidth"] = height, width
         other = kept.get("other")
         for key, value in (other.items() if isinstance(other, dict) else ()):
@@ -145,6 +152,7 @@ class _Writer:
         flags = {key: False for key in kept_flags if isinstance(key, str)} if isinstance(kept_flags, dict) else {}
         set_flags: set[str] = set()
         shapes = []
+        points_shapes: dict[int, dict] = {}  # the "points" shapes written, by their place in the source file
         for annotation in annotations:
             if annotation.parent_id in poses:  # a keypoint (or anything else a pose holds)
                 self.report.skip(annotation, UNSUPPORTED, "a part of a pose: LabelMe has no keypoint skeletons",
@@ -172,7 +180,8 @@ class _Writer:
             except NotWritten as exc:
                 self.report.skip(annotation, exc.code, exc.message, item)
                 continue
-            shapes.append(written.shape)
+            if not _joined(written.shape, annotation_labelme(annotation).get("points_shape"), points_shapes):
+                shapes.append(written.shape)
             self._wrote(annotation, label, written.approximations, item)
         return shapes, flags
 
@@ -217,23 +226,26 @@ class _Writer:
             return None, None, None
         return (*info.display_size, info.orientation)
 
-    def _image_path(self, collection: AnnotationCollection, kept: dict, directory: str, image_name: str,
+    def _image_path(self, collection: AnnotationCollection, kept: dict, name: str, json_dir: str,
                     target: Path) -> str:
-        """``imagePath``: where LabelMe finds the image from the JSON file's folder (see the module docstring)."""
+        """``imagePath``: where LabelMe finds the image ``name`` from the JSON file's folder ``json_dir`` (see the
+        module docstring)."""
+        image_name = posixpath.basename(name)
         if self.options.images_mode in ("copy", "link"):
             return self._put_image(collection, image_name, target) or image_name
+        default = posixpath.relpath(name, json_dir or ".")
         source = kept.get("imagePath")
-        if not isinstance(source, str) or source == image_name:
-            return image_name
+        if not isinstance(source, str) or source == default:
+            return default
         normal = source.replace("\\", "/")
         if posixpath.basename(normal) != image_name:
-            return image_name  # the item was renamed since: its own name
-        inside = posixpath.normpath(posixpath.join(directory or ".", normal))
+            return default  # the item was renamed since: its own place
+        inside = posixpath.normpath(posixpath.join(json_dir or ".", normal))
         if normal.startswith("/") or _DRIVE.match(normal) or inside == ".." or inside.startswith("../"):
             self.report.issues.append(Issue(
                 "warning", "labelme.image-path-rewritten", f"imagePath {source!r} would leave the output folder: "
-                f"written as {image_name!r} (the image beside the JSON file)", item=collection.filename))
-            return image_name
+                f"written as {default!r} (the image beside the JSON file)", item=collection.filename))
+            return default
         return source
 
     def _put_image(self, collection: AnnotationCollection, image_name: str, target: Path) -> str | None:
@@ -267,6 +279,12 @@ class _Writer:
             self.report.failed(exc, code="labelme.image-not-embedded")
             return None
 
+    def _needed_image_data(self, kept: dict) -> str | None:
+        """``imageData`` with "drop": null, but the source's own when it was all LabelMe could open (the reader
+        keeps it only then)."""
+        image_data = kept.get("imageData")
+        return image_data if isinstance(image_data, str) else None
+
     def _find(self, collection: AnnotationCollection) -> Path | None:
         image = self.lookup.find(collection)
         if image is None:
@@ -274,6 +292,20 @@ class _Writer:
                                            f"{self.lookup.describe()}); pass the image folder with --images"),
                                code="labelme.image-not-found")
         return image
+
+
+def _joined(shape: dict, source_shape: Any, points_shapes: dict[int, dict]) -> bool:
+    """Whether a point's shape joins the "points" shape written before from the same source shape (True: its
+    point is added there); a point that now differs from it in anything but its position stays its own."""
+    if shape["shape_type"] != "points" or type(source_shape) is not int:
+        return False
+    first = points_shapes.get(source_shape)
+    if first is not None and {k: v for k, v in first.items() if k != "points"} == {
+            k: v for k, v in shape.items() if k != "points"}:
+        first["points"].extend(shape["points"])
+        return True
+    points_shapes.setdefault(source_shape, shape)
+    return False
 
 
 def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:
