@@ -56,7 +56,8 @@ _DEBUG_HELP = "Show the traceback of an error."
 @click.version_option(package_name="dlconvert")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """Convert, render, validate and summarise annotation datasets (Dataloop, COCO, YOLO, VOC, WebVTT)."""
+    """Convert, render, validate and summarise annotation datasets: Dataloop, COCO, YOLO, VOC, WebVTT, CVAT, LabelMe,
+    Label Studio (and Labelbox, read). `dlconvert formats` says what each holds."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 
