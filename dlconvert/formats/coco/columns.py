@@ -110,6 +110,13 @@ def read_table(src: Path, options: ConvertOptions) -> Table | None:
 
 
 def _table(document: _Document, names: dict, label_map, path: Path) -> Table | None:
+    try:
+        return _columns(document, names, label_map, path)
+    except OverflowError:  # an id or a size beyond int64 (10**30): the object reader says what is wrong
+        return None
+
+
+def _columns(document: _Document, names: dict, label_map, path: Path) -> Table | None:
     images, records = document.images, document.annotations
     n_images, count = len(images), len(records)
     image_ids = np.fromiter((image.id for image in images), np.int64, n_images)
