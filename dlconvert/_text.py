@@ -11,14 +11,17 @@ non-finite ones are formatted by Python itself, so the result is byte-identical 
 
 A *token stream* is the text of many numbers in output order, each followed by its separator
 byte (a space, a newline): :func:`join_tokens` packs it into one ``bytes`` and the offsets at which
-each token ends, so a caller can cut the text of each file or line out of one buffer.
+each token ends, so a caller can cut the text of each file or line out of one buffer. Lines made
+of fixed text and fields (an XML element per object) are laid out the same way: :func:`side_by_side`
+puts constant bytes and character matrices (numbers, :func:`text_matrix` of strings) next to each
+other, one row per line, and :func:`join_tokens` joins the rows.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fixed_tokens", "int_tokens", "join_tokens", "pad_to"]
+__all__ = ["fixed_tokens", "int_tokens", "join_tokens", "pad_to", "side_by_side", "text_matrix"]
 
 _MAX_EXACT = 2.0 ** 52  # a scaled value below this is an exact integer once rounded
 _SPLITTER = 2.0 ** 27 + 1  # Veltkamp's constant for float64
@@ -147,3 +150,24 @@ def pad_to(matrices: list[np.ndarray]) -> list[np.ndarray]:
     """Character matrices widened to a common width, so that they can be stacked."""
     width = max(m.shape[1] for m in matrices)
     return [np.pad(m, ((0, 0), (0, width - m.shape[1]))) for m in matrices]
+
+
+def text_matrix(texts: list[bytes]) -> np.ndarray:
+    """Byte strings as a character matrix (one left-aligned row per string, NUL-padded; no NUL inside)."""
+    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+    matrix = np.zeros((len(texts), int(lengths.max(initial=0))), dtype=np.uint8)
+    keep = np.arange(matrix.shape[1]) < lengths[:, None]
+    matrix[keep] = np.frombuffer(b"".join(texts), dtype=np.uint8)  # row-major order is the strings' order
+    return matrix
+
+
+def side_by_side(parts: list[bytes | np.ndarray], count: int) -> np.ndarray:
+    """``count`` rows of text, each the ``parts`` in order: a constant (``bytes``, the same on every row) or a
+    character matrix (one row per row, NUL-padded — NULs are dropped by :func:`join_tokens`)."""
+    widths = [len(part) if isinstance(part, bytes) else part.shape[1] for part in parts]
+    matrix = np.empty((count, sum(widths)), dtype=np.uint8)
+    column = 0
+    for part, width in zip(parts, widths, strict=True):
+        matrix[:, column:column + width] = np.frombuffer(part, dtype=np.uint8) if isinstance(part, bytes) else part
+        column += width
+    return matrix

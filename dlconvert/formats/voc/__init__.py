@@ -50,15 +50,23 @@ so the two agree (the codes are listed in :mod:`.write`). Each item goes to
 error. ``<size>`` is written when the size is known. ``labelmap.txt`` lists each class with the
 palette colour its pixels have in the written PNGs.
 
+Bulk jobs from a table (:mod:`dlconvert.table`: COCO → VOC) take the columnar path, the object
+writer's fast form with the same bytes and report: :mod:`.fates` decides every row's fate and
+``<bndbox>`` as arrays, :mod:`.columns` writes the XML; rows the arrays cannot settle exactly go
+through the object writer's per-annotation code, and jobs it cannot do (``voc_origin`` 0,
+segmentation PNGs to draw, a pinned label map) are left to the object writer.
+
 Untrusted input (:mod:`.safe_xml`): XML (files, and fragments kept in item metadata) is parsed with
 entities, DTDs and network access off; an ``<!ENTITY`` is refused before parsing, any DOCTYPE
-after. XML is written with lxml (escaped), never string templates.
+after. XML is written with lxml (escaped); the columnar writer's fixed markup is lxml's own
+pretty-printed layout, and every string in it is escaped by lxml (never by hand).
 """
 
 from __future__ import annotations
 
 from .. import FormatSpec
 from .capabilities import CAPABILITIES, approximates, holds
+from .columns import write_table
 from .detect import detect
 from .layout import LOOKS_FOR
 from .masks import VOC_CLASSES, voc_colormap
@@ -76,6 +84,7 @@ FORMAT = FormatSpec(
     write=write,
     write_shard=write_shard,
     finish=finish,
+    write_table=write_table,
     options=frozenset({"images", "labels", "split", "voc_origin", "voc_masks"}),
     looks_for=LOOKS_FOR,
     detect=detect,

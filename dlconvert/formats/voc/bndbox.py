@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .._fingerprint import geometry_fingerprint, still_matches
 from .._metadata import section
 
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from ...annotation import Annotation
 
 __all__ = ["FINGERPRINT_KEY", "BoxNumbers", "coco_declared", "computed", "edges_of", "kept", "numbers_for",
-           "same_edges", "text"]
+           "pixel_spans", "same_edges", "text"]
 
 #: ``metadata.user.voc`` key of the fingerprint of the shape a kept ``bndbox`` belongs to.
 FINGERPRINT_KEY = "geometry_sha1"
@@ -129,3 +131,14 @@ def kept(annotation: Annotation, origin: int) -> BoxNumbers | None:
     if source_origin == origin:
         return BoxNumbers(tuple(raw), edges_of(raw, origin))
     return numbers_for(edges_of(raw, source_origin), origin)
+
+
+# ==== the same rule for whole columns (the columnar writer, :mod:`.columns`) =============================
+def pixel_spans(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_pixels` of every span: the 1-based first and last pixel, as (integral) doubles. Exact for
+    spans within ±2**50."""
+    first, end = np.ceil(low - 0.5), np.ceil(high - 0.5)
+    empty = end <= first
+    first = np.where(empty, np.floor(low), first)
+    end = np.where(empty, np.maximum(np.ceil(high), first + 1), end)
+    return first + 1, end

@@ -48,10 +48,16 @@ if TYPE_CHECKING:
     from ...dataset import ConvertOptions, Dataset, ShardOutput
     from ...report import ConversionReport
 
-__all__ = ["finish", "write", "write_shard"]
+__all__ = ["CROWD_REGION", "MASKS_OFF", "as_box", "box_rounded", "finish", "numbers_of", "object_element",
+           "record", "refusal_of", "shape_as_box", "text_change", "with_changed_text", "with_text_change", "write",
+           "write_shard"]
 
 #: What counts as a change: ``verify``'s default tolerance, so that ``convert`` and ``verify`` agree.
 _TOLERANCE = Tolerance()
+#: Why no shape is drawn when ``voc_masks`` is off.
+MASKS_OFF = "segmentation PNGs are off"
+#: ``(code, message)`` of a skipped COCO crowd region.
+CROWD_REGION = ("voc.crowd-region", "a COCO crowd region (iscrowd 1): VOC has no ignore regions")
 
 
 def _label_map(dataset: Dataset, options: ConvertOptions) -> LabelMap:
@@ -155,7 +161,7 @@ class _ItemWriter:
         self.canvas: Canvas | None = None  # made when the first region is drawn
         self.no_canvas = None  # why no region can be drawn
         if not options.voc_masks:
-            self.no_canvas = "segmentation PNGs are off"
+            self.no_canvas = MASKS_OFF
         elif not (self.width and self.height):
             self.no_canvas = "the image size is unknown"
         elif self.width * self.height > MAX_MASK_PIXELS:
@@ -170,7 +176,9 @@ class _ItemWriter:
         regions = self._regions()
         for region in regions:
             if region.number is not None:
-                self._object_element(document, region, origin)
+                annotation = region.box or region.annotation
+                object_element(document, annotation, region.numbers, origin,
+                               f"/annotations/{region.position}/metadata/user/voc/extra_xml", self.report)
         self._draw(regions)
         self._report(regions)
         for fragment in extra_xml:
@@ -210,52 +218,15 @@ class _ItemWriter:
             etree.SubElement(size, "depth").text = str(depth if isinstance(depth, (int, str)) else 3)
         return document, etree.SubElement(document, "segmented"), extra_xml
 
-    def _object_element(self, document, region: _Region, origin: Any) -> None:
-        from lxml import etree
-
-        annotation = region.box or region.annotation
-        definition = annotation.annotation_definition
-        element = etree.SubElement(document, "object")
-        etree.SubElement(element, "name").text = definition.label or "unlabeled"
-        attributes = dict(definition.attributes)
-        for tag in OBJECT_TAGS:
-            if tag in attributes:
-                etree.SubElement(element, tag).text = str(attributes.pop(tag))
-        box = etree.SubElement(element, "bndbox")
-        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), region.numbers.values, strict=True):
-            etree.SubElement(box, tag).text = bndbox.text(value)
-        if attributes:
-            holder = etree.SubElement(element, "attributes")
-            for key, value in attributes.items():
-                attribute = etree.SubElement(holder, "attribute")
-                etree.SubElement(attribute, "name").text = str(key)
-                etree.SubElement(attribute, "value").text = "" if value is None else str(value)
-        kept = section(annotation.metadata, "user", "voc").get("extra_xml")
-        for fragment in fragments(kept, origin, f"/annotations/{region.position}/metadata/user/voc/extra_xml",
-                                  self.report):
-            element.append(fragment)
-
     # -- deciding ----------------------------------------------------------------------------------
     def _refusal(self, annotation: Annotation) -> tuple | None:
         """Why an annotation is skipped — ``(code, message)``, or ``(code, message, path, where)`` when the place
         is the item's — or None."""
-        definition = annotation.annotation_definition
-        why = refusal(annotation.type)
+        why = refusal_of(annotation)
         if why is not None:
-            return "voc.unsupported-type", why
-        if is_crowd(annotation):
-            return "voc.crowd-region", "a COCO crowd region (iscrowd 1): VOC has no ignore regions"
-        why = degenerate_reason(annotation)
-        if why is not None:
-            return "voc.degenerate-shape", why
-        texts = [definition.label or ""]
-        for key, value in definition.attributes.items():
-            texts.extend((str(key), "" if value is None else str(value)))
-        why = not_xml_text(*texts)
-        if why is not None:
-            return "voc.invalid-text", why
-        not_in_map = label_not_in_map(definition.label or "unlabeled", self.label_map, self.report,
-                                      "VOC's class list", self.collection)
+            return why
+        not_in_map = label_not_in_map(annotation.annotation_definition.label or "unlabeled", self.label_map,
+                                      self.report, "VOC's class list", self.collection)
         return None if not_in_map is None else ("voc.label-not-in-map", *not_in_map)
 
     def _regions(self) -> list[_Region]:
@@ -288,7 +259,7 @@ class _ItemWriter:
                 region = _Region(mask, positions[id(mask)], box=annotation, box_position=position)
             number += 1
             region.number = number
-            region.numbers, region.declared = self._numbers(annotation)
+            region.numbers, region.declared = numbers_of(annotation, self.options.voc_origin)
             regions.append(region)
         return regions
 
@@ -306,22 +277,6 @@ class _ItemWriter:
             if annotation.type == "box" and annotation.object_id is not None and masks.get(key):
                 out[id(annotation)] = masks[key].pop(0)
         return out
-
-    def _numbers(self, annotation: Annotation) -> tuple[bndbox.BoxNumbers, bndbox.Edges | None]:
-        """The ``<bndbox>`` (the numbers read from VOC, else the box COCO declared, else the shape's bounds),
-        and the box COCO declared (or None)."""
-        origin = self.options.voc_origin
-        kept = bndbox.kept(annotation, origin)
-        if kept is not None:
-            return kept, None
-        declared = bndbox.coco_declared(annotation)
-        edges = declared
-        if edges is None:
-            definition = annotation.annotation_definition
-            edges = definition.bounds()
-            if annotation.type == "ellipse" or (annotation.type == "box" and definition.is_rotated):
-                edges = tuple(bndbox.computed(v) for v in edges)
-        return bndbox.numbers_for(edges, origin), declared
 
     # -- drawing -------------------------------------------------------------------------------------
     def _draw(self, regions: list[_Region]) -> None:
@@ -367,24 +322,12 @@ class _ItemWriter:
                 self._box_with_mask(region, lost, total)
             else:
                 self._object(region, lost, total)
-        report = self.report
         for _, kind, annotation, code, message, *place in sorted(self.events, key=lambda event: event[0]):
-            if kind == "skip":
-                path, where = place or (None, None)
-                report.skip(annotation, code, message, self.item, path=path, where=where)
-                continue
-            report.wrote(annotation)
-            if kind == "approximate":
-                report.approximate(annotation, code, message, self.item)
+            record(self.report, kind, annotation, code, message, self.item, *place)
 
     def _event(self, position: int, kind: str, annotation: Annotation, code: str = "", message: str = ""):
-        """Record an annotation's fate; one written with text VOC gives back otherwise is approximated."""
-        if kind != "skip":
-            changed = _text_change(annotation.annotation_definition)
-            if changed and kind == "wrote":
-                kind, code, message = "approximate", "voc.text-changed", changed
-            elif changed:
-                message = f"{message}; {changed}"
+        """Record an annotation's fate (see :func:`with_text_change`)."""
+        kind, code, message = with_text_change(annotation, kind, code, message)
         self.events.append((position, kind, annotation, code, message))
 
     def _class_region(self, region: _Region, lost: int, total: int) -> None:
@@ -428,39 +371,8 @@ class _ItemWriter:
             self._event(position, "wrote", annotation)
 
     def _as_box(self, position: int, region: _Region, annotation: Annotation) -> None:
-        """An annotation that reads back as the box of its ``<bndbox>``: approximated when that changes it,
-        as ``verify`` measures change (:mod:`dlconvert.compare`: within 0.01 px or IoU 0.999) — a box
-        rounded to pixel indices, a rotated box's bounds, a shape's box, but not the box a COCO file
-        declared for the shape (the box the shape stands for in a detection format)."""
-        definition = annotation.annotation_definition
-        edges = region.numbers.edges
-        if definition.type == "box" and not definition.is_rotated:
-            reference = (definition.left, definition.top, definition.right, definition.bottom)
-        else:
-            reference = region.declared if definition.type != "box" else None
-        if reference is not None and bndbox.same_edges(edges, reference):
-            self._event(position, "wrote", annotation)
-            return
-        back = Box(left=edges[0], top=edges[1], right=edges[2], bottom=edges[3])
-        if reference is not None:
-            changed = not is_declared_box(back, reference, _TOLERANCE)
-        else:
-            changed = geometry_change(definition, back, _TOLERANCE) is not None
-        if not changed:
-            self._event(position, "wrote", annotation)
-            return
-        written = " ".join(bndbox.text(v) for v in region.numbers.values)
-        if definition.type != "box":
-            self._event(position, "approximate", annotation, "voc.shape-as-box",
-                        f"a {definition.type} written as its <bndbox> {written} only: {region.no_pixels}")
-        elif definition.is_rotated:
-            self._event(position, "approximate", annotation, "voc.rotated-box-as-bounds",
-                        f"VOC boxes are axis-aligned: the box around the rotated corners is written ({written})")
-        else:
-            self._event(position, "approximate", annotation, "voc.box-rounded",
-                        f"VOC <bndbox> values are whole 1-based pixel indices (voc_origin 1): the box "
-                        f"{definition.left:g} {definition.top:g} {definition.right:g} {definition.bottom:g} is "
-                        f"written as {written}")
+        kind, code, message = as_box(annotation, region.numbers, region.declared, region.no_pixels)
+        self._event(position, kind, annotation, code, message)
 
 
 def _pixels_changed(lost: int, total: int) -> bool:
@@ -468,13 +380,145 @@ def _pixels_changed(lost: int, total: int) -> bool:
     return bool(lost) and (total - lost) / total < _TOLERANCE.min_iou
 
 
-def _text_change(definition) -> str | None:
+# ==== one annotation, whatever the item (also the columnar writer's code for its rare rows) ==============
+def refusal_of(annotation: Annotation) -> tuple[str, str] | None:
+    """``(code, message)`` of why VOC skips the annotation in any item (its type, a crowd region, a degenerate
+    shape, text XML cannot hold), or None. A pinned label map's refusal is the item writer's."""
+    definition = annotation.annotation_definition
+    why = refusal(annotation.type)
+    if why is not None:
+        return "voc.unsupported-type", why
+    if is_crowd(annotation):
+        return CROWD_REGION
+    why = degenerate_reason(annotation)
+    if why is not None:
+        return "voc.degenerate-shape", why
+    texts = [definition.label or ""]
+    for key, value in definition.attributes.items():
+        texts.extend((str(key), "" if value is None else str(value)))
+    why = not_xml_text(*texts)
+    return None if why is None else ("voc.invalid-text", why)
+
+
+def numbers_of(annotation: Annotation, origin: int) -> tuple[bndbox.BoxNumbers, bndbox.Edges | None]:
+    """The ``<bndbox>`` (the numbers read from VOC, else the box COCO declared, else the shape's bounds),
+    and the box COCO declared (or None)."""
+    kept = bndbox.kept(annotation, origin)
+    if kept is not None:
+        return kept, None
+    declared = bndbox.coco_declared(annotation)
+    edges = declared
+    if edges is None:
+        definition = annotation.annotation_definition
+        edges = definition.bounds()
+        if annotation.type == "ellipse" or (annotation.type == "box" and definition.is_rotated):
+            edges = tuple(bndbox.computed(v) for v in edges)
+    return bndbox.numbers_for(edges, origin), declared
+
+
+def as_box(annotation: Annotation, numbers: bndbox.BoxNumbers, declared: bndbox.Edges | None,
+           no_pixels: str | None) -> tuple[str, str, str]:
+    """``(kind, code, message)`` of an annotation that reads back as the box of its ``<bndbox>``: "approximate"
+    when that changes it, as ``verify`` measures change (:mod:`dlconvert.compare`: within 0.01 px or IoU
+    0.999) — a box rounded to pixel indices, a rotated box's bounds, a shape's box (``no_pixels``: why it is
+    not drawn), but not the box a COCO file declared for the shape (the box the shape stands for in a
+    detection format) — else "wrote"."""
+    definition = annotation.annotation_definition
+    edges = numbers.edges
+    if definition.type == "box" and not definition.is_rotated:
+        reference = (definition.left, definition.top, definition.right, definition.bottom)
+    else:
+        reference = declared if definition.type != "box" else None
+    if reference is not None and bndbox.same_edges(edges, reference):
+        return "wrote", "", ""
+    back = Box(left=edges[0], top=edges[1], right=edges[2], bottom=edges[3])
+    if reference is not None:
+        changed = not is_declared_box(back, reference, _TOLERANCE)
+    else:
+        changed = geometry_change(definition, back, _TOLERANCE) is not None
+    if not changed:
+        return "wrote", "", ""
+    written = " ".join(bndbox.text(v) for v in numbers.values)
+    if definition.type != "box":
+        return "approximate", *shape_as_box(definition.type, written, no_pixels)
+    if definition.is_rotated:
+        return ("approximate", "voc.rotated-box-as-bounds",
+                f"VOC boxes are axis-aligned: the box around the rotated corners is written ({written})")
+    return "approximate", *box_rounded(definition.left, definition.top, definition.right, definition.bottom, written)
+
+
+def shape_as_box(kind: str, written: str, no_pixels: str | None) -> tuple[str, str]:
+    """``(code, message)`` of a shape written as its ``<bndbox>`` (the numbers ``written``) only."""
+    return "voc.shape-as-box", f"a {kind} written as its <bndbox> {written} only: {no_pixels}"
+
+
+def box_rounded(left: float, top: float, right: float, bottom: float, written: str) -> tuple[str, str]:
+    """``(code, message)`` of a box moved to the pixel indices ``written``."""
+    return ("voc.box-rounded", f"VOC <bndbox> values are whole 1-based pixel indices (voc_origin 1): the box "
+                               f"{left:g} {top:g} {right:g} {bottom:g} is written as {written}")
+
+
+def with_text_change(annotation: Annotation, kind: str, code: str, message: str) -> tuple[str, str, str]:
+    """An annotation's fate, given that one written with text VOC gives back otherwise is approximated."""
+    if kind == "skip":
+        return kind, code, message
+    definition = annotation.annotation_definition
+    return with_changed_text(kind, code, message, text_change(definition.label, definition.attributes))
+
+
+def with_changed_text(kind: str, code: str, message: str, changed: str | None) -> tuple[str, str, str]:
+    """The fate of a written annotation whose text reads back ``changed`` (None: the same)."""
+    if changed and kind == "wrote":
+        return "approximate", "voc.text-changed", changed
+    if changed:
+        return kind, code, f"{message}; {changed}"
+    return kind, code, message
+
+
+def record(report: ConversionReport, kind: str, annotation: Annotation, code: str, message: str, item: str | None,
+           path: str | None = None, where: str | None = None) -> None:
+    """Put an annotation's fate (skip, wrote or approximate) in the report."""
+    if kind == "skip":
+        report.skip(annotation, code, message, item, path=path, where=where)
+        return
+    report.wrote(annotation)
+    if kind == "approximate":
+        report.approximate(annotation, code, message, item)
+
+
+def text_change(label: str | None, attributes: dict) -> str | None:
     """How the label and attributes read back differently from VOC (stripped text, values as text), or None."""
-    label, attributes = read_back_text(definition.label, definition.attributes)
-    if label != definition.label:
-        return f"the label {definition.label!r} reads back as {label!r}"
-    if attributes != definition.attributes:
-        changed = sorted(str(k) for k in set(attributes) | set(definition.attributes)
-                         if attributes.get(k, ...) != definition.attributes.get(k, ...))
-        return f"attributes {', '.join(changed)} read back as text ({attributes!r})"
+    back_label, back = read_back_text(label, attributes)
+    if back_label != label:
+        return f"the label {label!r} reads back as {back_label!r}"
+    if back != attributes:
+        changed = sorted(str(k) for k in set(back) | set(attributes) if back.get(k, ...) != attributes.get(k, ...))
+        return f"attributes {', '.join(changed)} read back as text ({back!r})"
     return None
+
+
+def object_element(document, annotation: Annotation, numbers: bndbox.BoxNumbers, origin: Any, where: str,
+                   report: ConversionReport) -> None:
+    """Append the annotation's ``<object>`` to ``document``: its label, flags, ``<bndbox>``, other attributes
+    (CVAT's block) and the elements a VOC reader kept (``where``: their JSON path, for errors)."""
+    from lxml import etree
+
+    definition = annotation.annotation_definition
+    element = etree.SubElement(document, "object")
+    etree.SubElement(element, "name").text = definition.label or "unlabeled"
+    attributes = dict(definition.attributes)
+    for tag in OBJECT_TAGS:
+        if tag in attributes:
+            etree.SubElement(element, tag).text = str(attributes.pop(tag))
+    box = etree.SubElement(element, "bndbox")
+    for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), numbers.values, strict=True):
+        etree.SubElement(box, tag).text = bndbox.text(value)
+    if attributes:
+        holder = etree.SubElement(element, "attributes")
+        for key, value in attributes.items():
+            attribute = etree.SubElement(holder, "attribute")
+            etree.SubElement(attribute, "name").text = str(key)
+            etree.SubElement(attribute, "value").text = "" if value is None else str(value)
+    kept = section(annotation.metadata, "user", "voc").get("extra_xml")
+    for fragment in fragments(kept, origin, where, report):
+        element.append(fragment)
