@@ -35,13 +35,18 @@ __all__ = ["AnnotationFormat", "FormatSpec", "check_options", "format_names", "g
 
 
 class AnnotationFormat(str, enum.Enum):
-    """The formats dlconvert reads and writes (the SDK's names and values)."""
+    """The formats dlconvert reads and writes: the SDK's names and values, then the formats people migrate
+    from (LABELBOX is read only)."""
 
     DATALOOP = "dataloop"
     COCO = "coco"
     YOLO = "yolo"
     VOC = "voc"
     VTT = "vtt"
+    CVAT = "cvat"
+    LABELME = "labelme"
+    LABEL_STUDIO = "labelstudio"
+    LABELBOX = "labelbox"
 
     def __str__(self) -> str:
         return self.value
