@@ -526,7 +526,7 @@ def test_cli_every_option_has_help_and_format_options_list_the_formats(cli_runne
     for option in ("--from", "--to", "--via"):
         if f"{option} FORMAT" in text:
             described = " ".join(text.split(f"{option} FORMAT", 1)[1].split())
-            assert f"One of: {', '.join(format_names())}." in described
+            assert f"One of: {', '.join(format_names())}" in described
 
 
 def test_cli_a_closed_pipe_is_not_an_internal_error(tmp_path: Path):
