@@ -26,26 +26,49 @@ Layout (``n`` items, ``m`` annotation rows, rows grouped by item, in source orde
 
 A reader attaches ``view``: a callable giving a row's annotations as the object reader builds them
 (the same objects, the same metadata), so a writer can hand a rare row to its per-annotation code
-and stay byte-identical to the object path; ``origin`` names the source for errors.
+and stay byte-identical to the object path; ``origin`` names the source for errors. A reader whose
+items and rows carry more source JSON than the columns model (``metadata.user.<format>``) attaches
+``extras[KEPT_JSON]`` (:class:`KeptJSON`), so that the Dataloop JSON writer gives it back byte for byte.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .annotation import Annotation
     from .labels import LabelMap
+    from .report import ConversionReport
 
-__all__ = ["BOX", "CLASS", "KINDS", "MASK", "POLYGON", "Rings", "Table", "ranges"]
+__all__ = ["BOX", "CLASS", "KEPT_JSON", "KINDS", "MASK", "POLYGON", "KeptJSON", "Rings", "Table", "ranges"]
 
 BOX, POLYGON, MASK, CLASS = 1, 2, 3, 4
 #: Kind code → the Dataloop type of the row's annotation.
 KINDS = {BOX: "box", POLYGON: "segment", MASK: "binary", CLASS: "class"}
+#: ``Table.extras`` key of the reader's :class:`KeptJSON`.
+KEPT_JSON = "kept_json"
+
+
+class KeptJSON(Protocol):
+    """What the object reader puts in the Dataloop JSON of the table's items and rows beyond the columns
+    (items and rows numbered as in the table the reader made, not in a slice of it)."""
+
+    def prepare(self) -> None:
+        """Get ready to answer (called once, before workers are forked)."""
+
+    def item_json(self, item: int) -> dict:
+        """The item's JSON as the object reader builds it, its ``annotations`` empty."""
+
+    def metadata(self, table: Table, row: int, shape_fingerprint: str) -> tuple[dict, dict]:
+        """The row annotation's ``metadata`` as the object reader builds it, and its attributes."""
+
+    def mask(self, row: int) -> np.ndarray:
+        """A MASK row's pixels (bool, height × width)."""
 
 
 @dataclass
@@ -137,6 +160,12 @@ class Table:
             box=self.box[start:end], crowd=self.crowd[start:end], attributes=self.attributes[start:end],
             labels=self.labels, label_map=self.label_map, view=lambda row: parent_view(row + start),
             origin=self.origin, rings=rings, extras=self.extras)
+
+    def count_read(self, report: ConversionReport) -> None:
+        """What the object path's ``report.read_item`` counts, for every item at once."""
+        report.items_in += self.item_count
+        report.annotations_in.update(Counter(self.type_names().tolist()))
+        report.labels_in.update(Counter(np.asarray(self.labels, dtype=object)[self.label].tolist()))
 
     def annotations_of(self, row: int) -> list[Annotation]:
         """The row's annotations as the object reader builds them (a shape; a pose and its points)."""

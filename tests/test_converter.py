@@ -602,7 +602,8 @@ def test_reading_a_coco_file_shows_a_spinner_on_a_terminal(tmp_path, monkeypatch
 
     from dlconvert import formats
 
-    monkeypatch.setitem(formats._cache, "coco", replace(spec, plan=plan))
+    # the object path (the columnar one shows the spinner, then writes without a bar)
+    monkeypatch.setitem(formats._cache, "coco", replace(spec, plan=plan, read_table=None))
     Converter(progress=_console.progress_bar("converting")).run(REAL_COCO, "coco", tmp_path / "out", "dataloop")
     shown = terminal.getvalue()
     spinner, _, bar = shown.partition("\r\x1b[K")  # the spinner clears its line before the bar counts items

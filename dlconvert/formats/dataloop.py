@@ -39,6 +39,7 @@ from ._dataloop_detect import detect
 if TYPE_CHECKING:
     from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
     from ..report import ConversionReport
+    from ..table import Table
 
 __all__ = [
     "FORMAT",
@@ -109,7 +110,12 @@ def read_dataloop(
 
 def json_relpath(collection: AnnotationCollection, naming: str = "v1") -> str:
     """Where an item's JSON goes under ``json/``: its remote path with ``.json`` (V1 replaces the extension)."""
-    filename = collection.filename or (collection.item_id and f"/{collection.item_id}") or "/item"
+    return filename_relpath(collection.filename or (collection.item_id and f"/{collection.item_id}") or "/item",
+                            naming)
+
+
+def filename_relpath(filename: str, naming: str = "v1") -> str:
+    """:func:`json_relpath` of an item whose remote path is ``filename``."""
     relative = filename.lstrip("/")
     if naming == "v2":
         return relative + ".json"
@@ -233,16 +239,29 @@ def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: Co
 def finish(shards: list[ShardOutput], dataset: Dataset, dst: Path, options: ConvertOptions,
            report: ConversionReport) -> list[Path]:
     """``labelmap.json`` when the labels are known."""
-    if dataset.labels is None:
+    return save_label_map(dataset.labels, Path(dst))
+
+
+def save_label_map(labels: LabelMap | None, dst: Path) -> list[Path]:
+    """``dst/labelmap.json`` when the labels are known; the paths written."""
+    if labels is None:
         return []
-    dataset.labels.save(Path(dst) / LABELMAP_FILENAME)
-    return [Path(dst) / LABELMAP_FILENAME]
+    labels.save(dst / LABELMAP_FILENAME)
+    return [dst / LABELMAP_FILENAME]
 
 
 def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> list[Path]:
     """Write item JSON files (V1 naming) and ``labelmap.json`` when labels are known."""
     shard = write_shard(dataset, dst, options, report)
     return [*shard.outputs, *finish([shard], dataset, dst, options, report)]
+
+
+def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
+                workers: int = 1) -> list[Path] | None:
+    """The columnar path's writer (:mod:`._dataloop_table`, which builds on this module)."""
+    from ._dataloop_table import write_table as write_columns
+
+    return write_columns(table, dst, options, report, workers=workers)
 
 
 FORMAT = FormatSpec(
@@ -257,6 +276,7 @@ FORMAT = FormatSpec(
     read_units=read_units,
     write_shard=write_shard,
     finish=finish,
+    write_table=write_table,
     options=frozenset({"indent"}),
     looks_for=LOOKS_FOR,
     detect=detect,

@@ -9,6 +9,9 @@ then says precisely what is wrong, and where. So the two paths never disagree: t
 the object path's fast form for clean data, checked against it byte for byte by
 ``tests/test_columnar.py``.
 
+What the object reader keeps of the source in Dataloop JSON beyond the columns (the image record, a
+record's own fields as written) is read on demand by :class:`.kept.KeptJSON` (``Table.extras``).
+
 Rows follow the object reader: one per record, items in ``images`` order, rows grouped by image in
 file order; a record's kind and box as :func:`.records.record_to_annotations` decides them (a
 rectangle equal to the record's ``bbox`` is a box with the rectangle's corners, other rings a
@@ -27,9 +30,10 @@ import numpy as np
 
 from ..._io import read_input_bytes
 from ...errors import DlconvertError
-from ...table import BOX, CLASS, MASK, POLYGON, Rings, Table
+from ...table import BOX, CLASS, KEPT_JSON, MASK, POLYGON, Rings, Table
 from .categories import read_categories
 from .checks import _rle
+from .kept import KeptJSON
 from .reader import coco_file, shape_hints
 from .records import record_to_annotations
 
@@ -90,15 +94,19 @@ def read_table(src: Path, options: ConvertOptions) -> Table | None:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     enabled = gc.isenabled()
-    gc.disable()  # millions of acyclic objects: the cyclic GC only costs time here
+    gc.disable()  # millions of acyclic objects (the records, the rings' floats): the cyclic GC only costs time here
+    try:
+        return _read(data, path)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(data: bytes, path: Path) -> Table | None:
     try:
         document = _DOCUMENT.decode(data)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    finally:
-        if enabled:
-            gc.enable()
-    del data
     categories = {"categories": document.categories}
     categories.update({key: getattr(document, key) for key in ("info", "licenses")
                        if getattr(document, key) is not _UNSET})
@@ -106,17 +114,17 @@ def read_table(src: Path, options: ConvertOptions) -> Table | None:
         names, label_map = read_categories(categories, path)
     except DlconvertError:
         return None
-    return _table(document, names, label_map, path)
+    return _table(document, names, label_map, path, data)
 
 
-def _table(document: _Document, names: dict, label_map, path: Path) -> Table | None:
+def _table(document: _Document, names: dict, label_map, path: Path, data: bytes) -> Table | None:
     try:
-        return _columns(document, names, label_map, path)
+        return _columns(document, names, label_map, path, data)
     except OverflowError:  # an id or a size beyond int64 (10**30): the object reader says what is wrong
         return None
 
 
-def _columns(document: _Document, names: dict, label_map, path: Path) -> Table | None:
+def _columns(document: _Document, names: dict, label_map, path: Path, data: bytes) -> Table | None:
     images, records = document.images, document.annotations
     n_images, count = len(images), len(records)
     image_ids = np.fromiter((image.id for image in images), np.int64, n_images)
@@ -157,7 +165,8 @@ def _columns(document: _Document, names: dict, label_map, path: Path) -> Table |
         crowd=crowd[rows] == 1, attributes=np.fromiter((bool(records[i].attributes) for i in rows.tolist()), bool,
                                                       count),
         labels=[names[c] for c in category_ids.tolist()], label_map=label_map,
-        view=_view(records, rows, names, label_map, path), origin=str(path), rings=rings)
+        view=_view(records, rows, names, label_map, path), origin=str(path), rings=rings,
+        extras={KEPT_JSON: KeptJSON(data, rows, label_map, path)})  # no copy: raw segmentations hold data
 
 
 def _lookup(known: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
