@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .annotation import Annotation
     from .collection import AnnotationCollection
 
-__all__ = ["AnnotationQuery", "ItemQuery", "is_sdk_filters", "matches", "predicates", "prepared"]
+__all__ = ["OPERATORS", "AnnotationQuery", "ItemQuery", "is_sdk_filters", "matches", "operator_holds", "predicates",
+           "prepared"]
 
 _ORDERED = ("$gt", "$gte", "$lt", "$lte")
 
@@ -111,9 +112,9 @@ def matches(doc: Any, query: Any) -> bool:
         else:
             values = _values_at(doc, key)
             if isinstance(condition, dict) and condition and all(str(k).startswith("$") for k in condition):
-                if not all(_operator(values, op, arg) for op, arg in condition.items()):
+                if not all(operator_holds(values, op, arg) for op, arg in condition.items()):
                     return False
-            elif not _operator(values, "$eq", condition):
+            elif not operator_holds(values, "$eq", condition):
                 return False
     return True
 
@@ -133,7 +134,7 @@ def _check(query: Any) -> None:
         elif str(key).startswith("$"):
             raise OptionError(f"the filter operator {key!r} cannot be applied to a local export")
         elif isinstance(condition, dict) and condition and all(str(k).startswith("$") for k in condition):
-            unknown = [op for op in condition if op not in _OPERATORS]
+            unknown = [op for op in condition if op not in OPERATORS]
             if unknown:
                 raise OptionError(f"the filter operator {unknown[0]!r} (on {key!r}) cannot be applied to a local "
                                   f"export")
@@ -179,15 +180,16 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def _operator(values: list, op: str, arg: Any) -> bool:
+def operator_holds(values: list, op: str, arg: Any) -> bool:
+    """Whether the values at a path meet one Mongo-style condition (``$eq`` … ``$glob``, see :data:`OPERATORS`)."""
     if op == "$eq":
         return any(_equal(v, arg) for v in values) or (arg is None and not values)
     if op == "$ne":
-        return not _operator(values, "$eq", arg)
+        return not operator_holds(values, "$eq", arg)
     if op == "$in":
         return any(_equal(v, a) for v in values for a in _as_list(arg)) or (None in _as_list(arg) and not values)
     if op == "$nin":
-        return not _operator(values, "$in", arg)
+        return not operator_holds(values, "$in", arg)
     if op in _ORDERED:
         return any(_ordered(v, arg, op) for v in values)
     if op == "$exists":
@@ -195,4 +197,5 @@ def _operator(values: list, op: str, arg: Any) -> bool:
     return any(isinstance(v, str) and fnmatch.fnmatchcase(v, str(arg)) for v in values)  # $glob
 
 
-_OPERATORS = frozenset({"$eq", "$ne", "$in", "$nin", *_ORDERED, "$exists", "$glob"})
+#: The condition operators the SDK's queries use.
+OPERATORS = frozenset({"$eq", "$ne", "$in", "$nin", *_ORDERED, "$exists", "$glob"})

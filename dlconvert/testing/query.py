@@ -4,10 +4,10 @@ dotted paths, sorting and paging."""
 
 from __future__ import annotations
 
-import fnmatch
 import math
 from typing import Any
 
+from ..dql import OPERATORS, operator_holds
 from .faults import HttpError
 
 __all__ = ["matches", "page", "values_at"]
@@ -35,44 +35,11 @@ def values_at(doc: Any, path: str) -> list:
     return out
 
 
-def _equal(value: Any, wanted: Any) -> bool:
-    if isinstance(wanted, str) and isinstance(value, str) and ("*" in wanted or "?" in wanted):
-        return fnmatch.fnmatchcase(value, wanted)
-    if isinstance(value, bool) or isinstance(wanted, bool):
-        return type(value) is type(wanted) and value == wanted
-    return value == wanted
-
-
-def _ordered(value: Any, wanted: Any, op: str) -> bool:
-    numbers = (int, float)
-    if isinstance(value, bool) or isinstance(wanted, bool):
-        return False
-    if not ((isinstance(value, numbers) and isinstance(wanted, numbers)) or
-            (isinstance(value, str) and isinstance(wanted, str))):
-        return False
-    return {"$gt": value > wanted, "$gte": value >= wanted, "$lt": value < wanted, "$lte": value <= wanted}[op]
-
-
 def _operator(values: list, op: str, arg: Any) -> bool:
-    if op == "$eq":
-        return any(_equal(v, arg) for v in values) or (arg is None and not values)
-    if op == "$ne":
-        return not _operator(values, "$eq", arg)
-    if op == "$in":
-        return any(_equal(v, a) for v in values for a in _as_list(arg)) or (None in _as_list(arg) and not values)
-    if op == "$nin":
-        return not _operator(values, "$in", arg)
-    if op in ("$gt", "$gte", "$lt", "$lte"):
-        return any(_ordered(v, arg, op) for v in values)
-    if op == "$exists":
-        return bool(values) == bool(arg)
-    if op == "$glob":
-        return any(isinstance(v, str) and fnmatch.fnmatchcase(v, str(arg)) for v in values)
-    raise HttpError(400, f"unsupported filter operator {op!r}")
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
+    """One condition, as dlconvert's own filters evaluate it; an operator the SDK does not send is a 400."""
+    if op not in OPERATORS:
+        raise HttpError(400, f"unsupported filter operator {op!r}")
+    return operator_holds(values, op, arg)
 
 
 def matches(doc: dict, query: Any) -> bool:
