@@ -259,15 +259,15 @@ def decode_png_mask(data: bytes, *, max_pixels: int) -> tuple[np.ndarray, tuple[
 
 
 def encode_png_mask(mask: np.ndarray, color: tuple[int, int, int] | None) -> str:
-    """Encode as the SDK does: an RGBA PNG, RGB = label colour, alpha 255 inside the mask, 0 outside."""
-    import cv2
+    """Encode as the SDK does: an RGBA PNG, RGB = label colour, alpha 255 inside the mask, 0 outside.
+
+    Written by :func:`._png.mask_png`: the bytes OpenCV's ``imencode`` (zlib level 1) gave, several
+    times faster (a mask has two pixel values).
+    """
+    from ._png import mask_png
 
     r, g, b = color if color is not None else (255, 255, 255)
     mask = np.asarray(mask, dtype=bool)
-    bgra = np.zeros((*mask.shape, 4), dtype=np.uint8)
-    bgra[mask] = (b, g, r, 255)
-    # zlib level 1: masks are mostly runs, so it costs little size and saves most of the time
-    ok, buffer = cv2.imencode(".png", bgra, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    if not ok:  # pragma: no cover - OpenCV only fails on empty images
-        raise InvalidAnnotationError("cannot encode mask as PNG", where="")
-    return "data:image/png;base64," + base64.b64encode(buffer.tobytes()).decode("ascii")
+    if mask.ndim != 2 or not mask.size:
+        raise InvalidAnnotationError(f"cannot encode a mask of shape {mask.shape} as PNG", where="")
+    return "data:image/png;base64," + base64.b64encode(mask_png(mask, (r, g, b, 255))).decode("ascii")

@@ -22,6 +22,7 @@ from ..formats import get_format
 from ..images import ImageLookup
 from ..labels import LabelMap
 from ..report import ConversionReport
+from .columns import render_table, takes
 from .files import checked_style, encode_picture, picture_views, render_items
 from .report import MissingImagesError, RenderReport
 from .sheet import contact_sheet
@@ -79,7 +80,11 @@ def render_source(src: str | os.PathLike[str], from_format: str, dst: str | os.P
     workers = workers or parallel.default_workers()
     about: dict[str, Any] = {"format": "render", "views": [view.value for view in views]}  # the manifest's
     with staged_output(dst, overwrite=overwrite, sources=(src, options.images), about=about) as staging:
-        if not source.reads_in_shards:
+        drawn = None if sheet or executor is not None else _render_columnar(source, src, staging, views, options,
+                                                                            style, workers, progress)
+        if drawn is not None:
+            report, label_map = drawn
+        elif not source.reads_in_shards:
             report, label_map, images = _render_whole(source, src, staging, views, options, style,
                                                       allow_missing_images, progress)
         else:
@@ -96,6 +101,19 @@ def render_source(src: str | os.PathLike[str], from_format: str, dst: str | os.P
                                     allow_missing_images=allow_missing_images, report=counted)
             atomic_write(staging / SHEET_FILENAME, encode_picture(picture)[0])
     return report, label_map
+
+
+def _render_columnar(source, src: Path, dst: Path, views, options: ConvertOptions, style: dict, workers: int,
+                     progress) -> tuple[RenderReport, LabelMap] | None:
+    """The render from the source's table (:mod:`.columns`) when its reader has one and the job is one the table
+    path draws exactly; None (nothing written) otherwise. A contact sheet or a Dask cluster keeps the item path."""
+    if source.read_table is None or not takes(views, style):
+        return None
+    table = source.read_table(src, options)
+    if table is None or not table.item_count:
+        return None
+    report = render_table(table, dst, views, style, workers=workers, progress=progress)
+    return None if report is None else (report, table.label_map)
 
 
 def _render_whole(source, src: Path, dst: Path, views, options: ConvertOptions, style: dict,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError
 from ..images import ImageLookup
 from ..labels import LabelMap
+from . import png
 from .report import MissingImagesError, RenderReport
 from .views import (
     MAX_CANVAS_PIXELS,
@@ -36,8 +37,8 @@ from .views import (
     render,
 )
 
-__all__ = ["check_images", "encode_picture", "item_picture", "load_display_image", "load_video_frame", "picture_views",
-           "render_dataset", "render_items", "write_picture"]
+__all__ = ["check_images", "encode_picture", "item_picture", "load_display_image", "load_video_frame", "picture_path",
+           "picture_views", "render_dataset", "render_items", "save_view", "write_picture"]
 
 
 def load_video_frame(path: str | os.PathLike[str], frame_num: int = 0) -> np.ndarray | None:
@@ -87,7 +88,12 @@ def load_display_image(path: str | os.PathLike[str]) -> np.ndarray:
 
 
 def encode_picture(array: np.ndarray) -> tuple[bytes, str]:
-    """PNG bytes (8/16-bit grey, RGB, RGBA) — or a 32-bit TIFF for ids past 65,535 — and the extension."""
+    """PNG bytes (8/16-bit grey, RGB, RGBA) — or a 32-bit TIFF for ids past 65,535 — and the extension.
+
+    A picture of flat areas (every MASK and id picture) is written from its runs of equal pixels
+    (:mod:`.png`, whose docstring gives the compression); any other (a photo drawn on) by OpenCV with its
+    defaults (Sub filter, zlib level 1, ``Z_RLE``). Both decode to the array's pixels.
+    """
     import cv2
 
     if array.dtype == np.uint32:
@@ -99,6 +105,10 @@ def encode_picture(array: np.ndarray) -> tuple[bytes, str]:
         buffer = io.BytesIO()
         Image.fromarray(array.astype(np.int32), mode="I").save(buffer, format="TIFF", compression="tiff_deflate")
         return buffer.getvalue(), ".tiff"
+    if array.dtype in (np.uint8, np.uint16) and array.size:
+        runs = png.runs_of(array)
+        if png.fits(runs)[0]:
+            return png.encode(runs)[0], ".png"
     if array.ndim == 3 and array.shape[2] == 4:
         array = cv2.cvtColor(array, cv2.COLOR_RGBA2BGRA)
     elif array.ndim == 3:
@@ -109,15 +119,19 @@ def encode_picture(array: np.ndarray) -> tuple[bytes, str]:
     return buffer.tobytes(), ".png"
 
 
-def write_picture(result: RenderResult, path: Path, view: ViewAnnotationOptions) -> Path:
-    """Write the picture (and, for id views, ``<name>.json`` with pixel value → meaning)."""
-    data, extension = encode_picture(result.image)
+def write_picture(result: RenderResult, path: Path, view: ViewAnnotationOptions,
+                  encoded: tuple[bytes, str] | None = None,
+                  write: Callable[[Path, bytes], None] = atomic_write) -> Path:
+    """Write the picture (and, for id views, ``<name>.json`` with pixel value → meaning); ``encoded``: the
+    picture's file and extension when already made (:func:`encode_picture` of ``result.image`` otherwise);
+    ``write``: how a file is written (atomically, unless the whole folder is staged)."""
+    data, extension = encoded if encoded is not None else encode_picture(result.image)
     target = path.with_suffix(extension)
-    atomic_write(target, data)
+    write(target, data)
     if view in (ViewAnnotationOptions.INSTANCE, ViewAnnotationOptions.OBJECT_ID):
         legend = {"background": 0, "values": {str(k): v for k, v in sorted(result.legend.items())},
                   "overlap_pixels": result.overlap_pixels, "not_drawn": dict(sorted(result.not_drawn.items()))}
-        atomic_write(path.with_suffix(".json"), dumps(legend))
+        write(path.with_suffix(".json"), dumps(legend))
     return target
 
 
@@ -201,14 +215,27 @@ def render_items(collections: Iterable[AnnotationCollection], dst: str | os.Path
             report.image(name, image is not None)
             if image is None and not allow_missing_images:
                 continue
-        stem = posixpath.splitext(name.lstrip("/"))[0]
         problems: dict[int, tuple[str, str]] = {}
         for view in views:
             result = render(collection, view, image=image if view is ViewAnnotationOptions.ANNOTATION_ON_IMAGE
                             else None, label_map=label_map, **style)
-            write_picture(result, safe_join(Path(dst) / view.value, stem + ".png"), view)
-            report.pictures += 1
-            for index, problem in result.problems.items():
-                problems.setdefault(index, problem)
+            save_view(result, picture_path(dst, view, name), view, report, problems)
         report.left_out(name, problems)
     return report
+
+
+def picture_path(dst: str | os.PathLike[str], view: ViewAnnotationOptions, name: str) -> Path:
+    """Where the export layout puts the item ``name``'s picture in ``view``: ``dst/<view>/<remote dir>/<stem>.png``
+    (refused with :class:`~dlconvert.errors.OutputError` when it would leave ``dst``)."""
+    return safe_join(Path(dst) / view.value, posixpath.splitext(name.lstrip("/"))[0] + ".png")
+
+
+def save_view(result: RenderResult, path: Path, view: ViewAnnotationOptions, report: RenderReport,
+              problems: dict[int, tuple[str, str]], encoded: tuple[bytes, str] | None = None,
+              write: Callable[[Path, bytes], None] = atomic_write) -> None:
+    """Write one picture of an item (:func:`write_picture`) and count it; what it left out joins the item's
+    ``problems`` (an annotation counts under the first view that left it out)."""
+    write_picture(result, path, view, encoded, write)
+    report.pictures += 1
+    for index, problem in result.problems.items():
+        problems.setdefault(index, problem)
