@@ -104,6 +104,16 @@ def staged_output(dst: str | os.PathLike[str], *, overwrite: bool,
         raise
 
 
+def empty_staging(staging: Path) -> None:
+    """Remove what an attempt wrote into a staging folder of :func:`staged_output` (dlconvert's own files,
+    never the destination's), so that another way of writing starts from nothing."""
+    for entry in staging.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
 def _move_in(staging: Path, target: Destination) -> None:
     """Move the staged entries into the existing folder, the previous output's aside first; then delete those."""
     trash = None

@@ -44,6 +44,7 @@ from .errors import FormatError, InvalidAnnotationError, NothingConvertedError, 
 from .formats import FormatSpec, check_options, format_key, get_format, require_items
 from .geometry import Segmentation
 from .report import ConversionReport, OnError
+from .table import NotExact
 
 __all__ = ["Converter"]
 
@@ -306,7 +307,10 @@ class Converter:
         workers = self.concurrency if self.executor is None else 1  # forked workers share the table
 
         def write(staging: Path) -> list[Path]:
-            written = job.target.write_table(table, staging, job.options, report, workers=workers)
+            try:
+                written = job.target.write_table(table, staging, job.options, report, workers=workers)
+            except NotExact:  # a column decoded on demand met what only the object reader reads exactly
+                written = None
             if written is None:
                 raise _ObjectPath
             return written
@@ -452,9 +456,10 @@ class _Job:
 
 
 def _relative_to(staging: Path, outputs: list) -> list[str]:
-    """The outputs' paths under the staging folder. Writers give paths under it (plain string work, no
-    file system call per output); any other spelling is resolved — the folder only: a linked image
-    must not be followed out of the staging folder."""
+    """The outputs' paths under the staging folder, sorted (the same list whichever way — one pass, shards,
+    the table — wrote them). Writers give paths under it (plain string work, no file system call per
+    output); any other spelling is resolved — the folder only: a linked image must not be followed out
+    of the staging folder."""
     prefix = os.fspath(staging) + os.sep
     staged = staging.resolve()
     relative = []
@@ -465,7 +470,7 @@ def _relative_to(staging: Path, outputs: list) -> list[str]:
         else:
             path = Path(output)
             relative.append(str((path.parent.resolve() / path.name).relative_to(staged)))
-    return relative
+    return sorted(relative)
 
 
 def _draws_masks(target) -> bool:

@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     from .labels import LabelMap
     from .report import ConversionReport
 
-__all__ = ["BOX", "CLASS", "KEPT_JSON", "KINDS", "MASK", "POLYGON", "KeptJSON", "Rings", "Table", "ranges"]
+__all__ = ["BOX", "CLASS", "KEPT_JSON", "KINDS", "MASK", "POLYGON", "KeptJSON", "LazyRings", "NotExact", "RingDecoder",
+           "Rings", "Table", "ranges"]
 
 BOX, POLYGON, MASK, CLASS = 1, 2, 3, 4
 #: Kind code → the Dataloop type of the row's annotation.
@@ -100,6 +101,52 @@ class Rings:
         return Rings(self.coords[points], np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
                      np.concatenate(([0], np.cumsum(count))).astype(np.int64))
 
+    def rows(self, start: int, end: int) -> Rings:
+        """The rings of rows ``start:end``, renumbered from 0 (views, no copy)."""
+        ring_start, ring_end = int(self.row_rings[start]), int(self.row_rings[end])
+        point_start = int(self.ring_offsets[ring_start])
+        return Rings(self.coords[point_start:int(self.ring_offsets[ring_end])],
+                     self.ring_offsets[ring_start:ring_end + 1] - point_start,
+                     self.row_rings[start:end + 1] - ring_start)
+
+
+class NotExact(Exception):
+    """A column decoded on demand met what only the object reader reads exactly (a malformed polygon…): the
+    job is run again the object way, which says precisely what is wrong. Raised in a worker, it reaches the
+    process that started the job like any exception."""
+
+
+class RingDecoder(Protocol):
+    """A reader's polygons, kept in their source form until a writer asks for them."""
+
+    def decode(self, start: int, end: int) -> Rings:
+        """The rings of rows ``start:end`` of the table the reader made; :class:`NotExact` when the source
+        holds there what the columns do not read exactly."""
+
+
+class LazyRings(Rings):
+    """Rings decoded on first use: the rows' polygons are parsed where they are written — each worker its own
+    range of items — not in the process that read the source (the number parsing is most of a reader's work).
+    """
+
+    def __init__(self, decoder: RingDecoder, start: int, end: int) -> None:
+        self._decoder, self._start, self._end = decoder, start, end
+        self._decoded: Rings | None = None
+
+    def _rings(self) -> Rings:
+        if self._decoded is None:
+            self._decoded = self._decoder.decode(self._start, self._end)
+        return self._decoded
+
+    coords = property(lambda self: self._rings().coords)
+    ring_offsets = property(lambda self: self._rings().ring_offsets)
+    row_rings = property(lambda self: self._rings().row_rings)
+
+    def rows(self, start: int, end: int) -> Rings:
+        if self._decoded is not None:
+            return self._decoded.rows(start, end)
+        return LazyRings(self._decoder, self._start + start, self._start + end)
+
 
 def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``, without a Python loop."""
@@ -146,13 +193,7 @@ class Table:
     def slice(self, first: int, stop: int) -> Table:
         """Items ``first:stop`` and their rows, as a table of their own (numpy views, no copy)."""
         start, end = int(self.item_rows[first]), int(self.item_rows[stop])
-        rings = None
-        if self.rings is not None:
-            ring_start, ring_end = int(self.rings.row_rings[start]), int(self.rings.row_rings[end])
-            point_start = int(self.rings.ring_offsets[ring_start])
-            rings = Rings(self.rings.coords[point_start:int(self.rings.ring_offsets[ring_end])],
-                          self.rings.ring_offsets[ring_start:ring_end + 1] - point_start,
-                          self.rings.row_rings[start:end + 1] - ring_start)
+        rings = None if self.rings is None else self.rings.rows(start, end)
         parent_view = self.view
         return Table(
             filenames=self.filenames[first:stop], width=self.width[first:stop], height=self.height[first:stop],

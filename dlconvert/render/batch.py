@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import parallel
-from .._io import atomic_write, staged_output
+from .._io import atomic_write, empty_staging, staged_output
 from ..dataset import ConvertOptions
 from ..formats import get_format
 from ..images import ImageLookup
 from ..labels import LabelMap
 from ..report import ConversionReport
+from ..table import NotExact
 from .columns import render_table, takes
 from .files import checked_style, encode_picture, picture_views, render_items
 from .report import MissingImagesError, RenderReport
@@ -112,7 +113,11 @@ def _render_columnar(source, src: Path, dst: Path, views, options: ConvertOption
     table = source.read_table(src, options)
     if table is None or not table.item_count:
         return None
-    report = render_table(table, dst, views, style, workers=workers, progress=progress)
+    try:
+        report = render_table(table, dst, views, style, workers=workers, progress=progress)
+    except NotExact:  # a column decoded on demand met what only the object reader reads exactly
+        empty_staging(dst)
+        return None
     return None if report is None else (report, table.label_map)
 
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..._io import read_input_bytes
 from ...errors import DlconvertError
-from ...table import BOX, CLASS, KEPT_JSON, MASK, POLYGON, Rings, Table
+from ...table import BOX, CLASS, KEPT_JSON, MASK, POLYGON, LazyRings, NotExact, Rings, Table
 from .categories import read_categories
 from .checks import _rle
 from .kept import KeptJSON
@@ -153,11 +153,11 @@ def _columns(document: _Document, names: dict, label_map, path: Path, data: byte
     shapes = _shapes(records, images, item, rows)
     if shapes is None:
         return None
-    kind, rings, rectangle = shapes
+    kind, eager, rectangle, polygons = shapes
     hints = _hints(records, path)
     if hints is None:
         return None
-    kind, box = _kinds_and_boxes(kind, rectangle, declared[rows], hints[rows], rings)
+    kind, box = _kinds_and_boxes(kind, rectangle, declared[rows], hints[rows], eager)
     item_rows = np.concatenate(([0], np.cumsum(np.bincount(item, minlength=n_images)))).astype(np.int64)
     return Table(
         filenames=["/" + image.file_name.lstrip("/") for image in images], width=width, height=height,
@@ -165,7 +165,7 @@ def _columns(document: _Document, names: dict, label_map, path: Path, data: byte
         crowd=crowd[rows] == 1, attributes=np.fromiter((bool(records[i].attributes) for i in rows.tolist()), bool,
                                                       count),
         labels=[names[c] for c in category_ids.tolist()], label_map=label_map,
-        view=_view(records, rows, names, label_map, path), origin=str(path), rings=rings,
+        view=_view(records, rows, names, label_map, path), origin=str(path), rings=LazyRings(polygons, 0, count),
         extras={KEPT_JSON: KeptJSON(data, rows, label_map, path)})  # no copy: raw segmentations hold data
 
 
@@ -196,19 +196,24 @@ def _declared_boxes(records: list[_Record]) -> np.ndarray | None:
 
 
 def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows: np.ndarray):
-    """Per row (``rows``: the records in table order): ``(kind, rings, rectangle)`` — MASK for an RLE
-    (checked as the object reader checks it), POLYGON where the record has a non-empty ring, else 0
-    (decided by its bbox); the rings; and which rows are one ring that is an upright rectangle. None when
-    a segmentation is malformed."""
+    """Per row (``rows``: the records in table order): ``(kind, parsed, rectangle, polygons)`` — MASK for an
+    RLE (checked as the object reader checks it), POLYGON where the record has a non-empty ring, else 0
+    (decided by its bbox); the rings parsed here; which rows are one ring that is an upright rectangle; and
+    every row's polygon list for :class:`LazyRings`. None when a segmentation is malformed.
+
+    Only short polygon lists (at most 8 numbers: a rectangle, an empty list) are parsed here, as their kind
+    depends on their points; longer ones are polygons, parsed by whoever writes them (:class:`_Polygons`).
+    """
     count = len(records)
     kind = np.zeros(count, dtype=np.uint8)
-    polygons: list[int] = []  # rows with a polygon list
+    raws: list[bytes | None] = [None] * count  # the polygon list of each row, as written
+    short: list[int] = []  # rows whose polygon list may have at most 8 numbers
     for row, index in enumerate(rows.tolist()):
         raw = records[index].segmentation
         if raw is _UNSET:
             continue
-        view = memoryview(raw)
-        head = view[:1].tobytes()
+        text = bytes(raw)
+        head = text[:1]
         if head == b"{":
             rle = _decode(raw)
             image = images[item[index]]
@@ -216,24 +221,69 @@ def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows
                 return None
             kind[row] = MASK
         elif head == b"[":
-            polygons.append(row)
+            raws[row] = text
+            if text.count(b",", 0, 512) < 8:  # at most 8 numbers, unless spaced out (then parsed here too)
+                short.append(row)
+            else:
+                kind[row] = POLYGON
         elif head != b"n":  # null: no segmentation
             return None
-    row_sizes = np.zeros(count, dtype=np.int64)
+    decoded = _decode_rings([raws[row] for row in short])
+    if decoded is None:
+        return None
+    row_sizes, sizes, flat = decoded
+    kind[np.asarray(short, dtype=np.int64)[row_sizes > 0]] = POLYGON
+    per_row = np.zeros(count, dtype=np.int64)
+    per_row[short] = row_sizes
+    eager = Rings(flat.reshape(-1, 2), _offsets(sizes // 2), _offsets(per_row))
+    unparsed = np.array([raw is not None for raw in raws], dtype=bool)
+    unparsed[short] = False
+    return kind, eager, _one_upright_rectangle(eager), _Polygons(raws, unparsed)
+
+
+class _Polygons:
+    """The rows' polygon lists as written, parsed when a writer asks for a range of rows (:class:`RingDecoder`).
+
+    A long list was taken for a polygon unparsed: one that turns out malformed, without a ring, or a lone
+    four-point ring (which the object reader may read as a box) raises :class:`NotExact`, and the object
+    path runs."""
+
+    def __init__(self, raws: list[bytes | None], unparsed: np.ndarray) -> None:
+        self.raws, self.unparsed = raws, unparsed
+
+    def decode(self, start: int, end: int) -> Rings:
+        rows = [row for row in range(start, end) if self.raws[row] is not None]
+        decoded = _decode_rings([self.raws[row] for row in rows])
+        if decoded is None:
+            raise NotExact
+        row_sizes, sizes, flat = decoded
+        given = np.asarray(rows, dtype=np.int64)
+        first_ring = np.minimum(np.concatenate(([0], np.cumsum(row_sizes)[:-1])), max(sizes.size - 1, 0))
+        lone_rectangle = (row_sizes == 1) & (sizes[first_ring] == 8) if sizes.size else np.zeros(len(rows), bool)
+        if (self.unparsed[given] & ((row_sizes == 0) | lone_rectangle)).any():
+            raise NotExact
+        per_row = np.zeros(end - start, dtype=np.int64)
+        per_row[given - start] = row_sizes
+        return Rings(flat.reshape(-1, 2), _offsets(sizes // 2), _offsets(per_row))
+
+
+def _decode_rings(raws: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Polygon lists (JSON) → ``(kept rings per list, points × 2 per ring, all numbers)``; empty rings dropped
+    as the object reader drops them; None when one is not a list of lists of an even count of finite numbers."""
+    row_sizes = np.zeros(len(raws), dtype=np.int64)
     coords, ring_sizes = [], []
-    for start in range(0, len(polygons), _CHUNK):  # a chunk's floats become arrays before the next is read
-        chunk = polygons[start:start + _CHUNK]
+    for start in range(0, len(raws), _CHUNK):  # a chunk's floats become arrays before the next is read
+        chunk = raws[start:start + _CHUNK]
         try:
-            decoded = _POLYGONS.decode(b"[" + b",".join(records[rows[r]].segmentation for r in chunk) + b"]")
+            decoded = _POLYGONS.decode(b"[" + b",".join(chunk) + b"]")
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
         rings = []
-        for row, segmentation in zip(chunk, decoded, strict=True):
+        for position, segmentation in enumerate(decoded, start):
             kept = [ring for ring in segmentation if ring]  # the object reader drops empty rings
             if kept:
                 rings.extend(kept)
-                row_sizes[row] = len(kept)
-                kind[row] = POLYGON
+                row_sizes[position] = len(kept)
         sizes = np.fromiter(map(len, rings), np.int64, len(rings))
         if (sizes % 2).any():
             return None
@@ -243,9 +293,11 @@ def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows
     flat = np.concatenate(coords) if coords else np.zeros(0)
     if not np.isfinite(flat).all():
         return None
-    rings = Rings(flat.reshape(-1, 2), np.concatenate(([0], np.cumsum(sizes // 2))).astype(np.int64),
-                  np.concatenate(([0], np.cumsum(row_sizes))).astype(np.int64))
-    return kind, rings, _one_upright_rectangle(rings)
+    return row_sizes, sizes, flat
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 def _decode(raw: msgspec.Raw) -> Any:

@@ -31,7 +31,7 @@ from .capabilities import CAPABILITIES, way_of
 from .lines import LineWriter
 from .plan import Scan, make_plan
 from .plane import merge_rings
-from .writer import _Writer, one_pass, place
+from .writer import _Writer, is_folder_name, one_pass, place
 
 if TYPE_CHECKING:
     from ...dataset import ConvertOptions
@@ -86,7 +86,7 @@ class _Job:
     report: ConversionReport  # a blank report of this conversion, for each range to fill
     labels: np.ndarray
     early: np.ndarray  # rows reported before the second pass
-    placed: list[tuple[Path, str, str]]
+    placed: list[tuple[str, str, str]]
 
 
 def _write_items(job: _Job, first: int, stop: int):
@@ -98,7 +98,8 @@ def _write_items(job: _Job, first: int, stop: int):
                  excluded=job.early[start:end]).lines()
     outputs, sizes, splits = [], [], set()
     for index, (target, split, relative) in enumerate(job.placed[first:stop]):
-        target.write_bytes(text[index])
+        with open(target, "wb") as file:
+            file.write(text[index])
         outputs.append(target)
         sizes.append((f"images/{split}/{relative}", (int(table.width[index]), int(table.height[index]), 1)))
         splits.add(split)
@@ -128,18 +129,26 @@ def _scan(table: Table, labels: np.ndarray) -> Scan:
     return scan
 
 
-def _targets(writer: _Writer, table: Table, options: ConvertOptions) -> list[tuple[Path, str, str]] | None:
+def _targets(writer: _Writer, table: Table, options: ConvertOptions) -> list[tuple[str, str, str]] | None:
     """Each item's ``(label file, split, path under the split)`` (its folder made), as the object writer
-    places it; None when one is unsafe or two items share one (the object writer reports those per item)."""
+    places it; None when one is unsafe or two items share one (the object writer reports those per item).
+    Paths are text: a Path per file costs more than the rest of this loop."""
     import posixpath
 
-    placed, seen = [], set()
+    placed, seen, folders = [], set(), {}
     for filename in table.filenames:
         try:
             split, relative = place(filename, None, options.split)
-            target = writer._target("labels", split, posixpath.splitext(relative)[0] + ".txt")
+            label = posixpath.splitext(relative)[0] + ".txt"
+            folder_key, name = posixpath.split(label)
+            folder = folders.get((split, folder_key))
+            if folder is None:  # the object writer's checks, once per folder
+                folder = folders[split, folder_key] = str(writer._target("labels", split, label).parent)
+            elif not is_folder_name(name):
+                raise OutputError(f"path {relative!r} would leave the output folder or is no file name")
         except OutputError:
             return None
+        target = f"{folder}/{name}"
         if target in seen:
             return None
         seen.add(target)

@@ -100,7 +100,7 @@ class _Writer:
         self.folders: dict[tuple[str, str, str], Path] = {}
         self.splits: set[str] = set()
         self.sizes: list[tuple[str, image_sizes.Size]] = []  # (image path under dst, size), for image_sizes.json
-        self.outputs: list[Path] = []
+        self.outputs: list[Path | str] = []  # text from the columnar writer (a Path per file costs)
 
     # -- per item -------------------------------------------------------------------------------
     def add_item(self, collection: AnnotationCollection) -> bool:
