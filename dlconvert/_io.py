@@ -15,7 +15,8 @@ from typing import Any
 from ._destination import MANIFEST, MANIFEST_KIND, Destination, check_destination, list_tree, manifest_of
 from .errors import OutputError
 
-__all__ = ["atomic_write", "read_input_bytes", "record_output", "safe_join", "staged_output", "write_manifest"]
+__all__ = ["OutputFolder", "atomic_write", "empty_staging", "read_input_bytes", "record_output", "safe_join",
+           "staged_output", "write_manifest"]
 
 _NAME_MAX = 255  # bytes in one file or folder name on the usual file systems
 
@@ -44,6 +45,38 @@ def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
     ``relative`` is a POSIX-style path as stored in annotation files (``/sub/a.jpg``); a leading
     ``/`` means the dataset root, and ``..``, drive letters or NUL bytes are refused.
     """
+    parts = _parts(relative)
+    root_path = Path(root).resolve()
+    target = root_path.joinpath(*parts) if parts else root_path
+    _inside(root_path, target.resolve(), relative)
+    return target
+
+
+class OutputFolder:
+    """:func:`safe_join` for the many files of one output folder that dlconvert is making (a staging folder):
+    the folder and each sub-folder resolved once, a file's own name checked as text — such a folder holds no
+    link that dlconvert did not make, and resolving every file's path cost more than writing it."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self._folders: dict[tuple[str, ...], str] = {}
+
+    def join(self, relative: str) -> Path:
+        """``root / relative``, refused (:class:`OutputError`) as :func:`safe_join` refuses it."""
+        parts = _parts(relative)
+        if not parts:
+            raise OutputError(f"path {relative!r} names no file")
+        key = tuple(parts[:-1])
+        folder = self._folders.get(key)
+        if folder is None:
+            path = self.root.joinpath(*key)
+            _inside(self.root, path.resolve(), relative)
+            folder = self._folders[key] = str(path)
+        return Path(f"{folder}/{parts[-1]}")
+
+
+def _parts(relative: str) -> list[str]:
+    """The names of a relative path from input data; :class:`OutputError` when it would leave its folder."""
     if "\x00" in relative:
         raise OutputError(f"path {relative!r} contains a NUL byte")
     normal = posixpath.normpath("/" + relative.replace("\\", "/")).lstrip("/")
@@ -52,12 +85,12 @@ def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
         raise OutputError(f"path {relative!r} would leave the output folder")
     if any(len(p.encode("utf-8", "surrogatepass")) > _NAME_MAX for p in parts):
         raise OutputError(f"path {relative!r} has a name longer than {_NAME_MAX} bytes")
-    root_path = Path(root).resolve()
-    target = root_path.joinpath(*parts) if parts else root_path
-    resolved = target.resolve()
-    if resolved != root_path and root_path not in resolved.parents:
+    return parts
+
+
+def _inside(root: Path, resolved: Path, relative: str) -> None:
+    if resolved != root and root not in resolved.parents:
         raise OutputError(f"path {relative!r} resolves outside the output folder (through a link?)")
-    return target
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import orjson
 
-from .._io import safe_join
+from .._io import OutputFolder
 from ..annotation import _fresh_json
 from ..errors import OutputError
 from ..geometry import Segmentation
@@ -96,9 +96,9 @@ def _targets(job: _Job, workers: int) -> list[Path] | None:
 
 def _place(job: _Job, first: int, stop: int) -> list[Path] | None:
     """The files of items ``first:stop``; None when one is unsafe."""
-    root = job.dst / "json"
+    folder = OutputFolder(job.dst / "json")
     try:
-        return [safe_join(root, filename_relpath(filename)) for filename in job.table.filenames[first:stop]]
+        return [folder.join(filename_relpath(filename)) for filename in job.table.filenames[first:stop]]
     except OutputError:
         return None
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import parallel
+from .._io import OutputFolder
 from ..errors import OutputError
 from ..formats._policy import degenerate_reason
 from ..table import BOX, CLASS, MASK, POLYGON
@@ -185,14 +186,16 @@ def _render_items(job: _Job, first: int, stop: int) -> RenderReport:
         views.append(_Pictures(view, value, shown, np.flatnonzero(shapes.drawn & ~shown),
                                layers[key].overlap_pixels(), _files(table, view, value, shown, layers[key])))
     report = RenderReport()
+    folders = {pictures.view: OutputFolder(Path(job.dst) / pictures.view.value) for pictures in views}
     for index in range(table.item_count):
         report.items += 1
         rows = range(int(table.item_rows[index]), int(table.item_rows[index + 1]))
         problems: dict[int, tuple[str, str]] = {}
         name = table.filenames[index]
         for pictures in views:
-            save_view(_result(table, pictures, index, rows, shapes), picture_path(job.dst, pictures.view, name),
-                      pictures.view, report, problems, pictures.files[index], _create)
+            path = picture_path(job.dst, pictures.view, name, folders[pictures.view])
+            save_view(_result(table, pictures, index, rows, shapes), path, pictures.view, report, problems,
+                      pictures.files[index], _create)
         report.left_out(table.filenames[index], problems)
     return report
 

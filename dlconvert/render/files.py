@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write, safe_join
+from .._io import OutputFolder, atomic_write, safe_join
 from .._json import dumps
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError
@@ -224,10 +224,13 @@ def render_items(collections: Iterable[AnnotationCollection], dst: str | os.Path
     return report
 
 
-def picture_path(dst: str | os.PathLike[str], view: ViewAnnotationOptions, name: str) -> Path:
+def picture_path(dst: str | os.PathLike[str], view: ViewAnnotationOptions, name: str,
+                 folder: OutputFolder | None = None) -> Path:
     """Where the export layout puts the item ``name``'s picture in ``view``: ``dst/<view>/<remote dir>/<stem>.png``
-    (refused with :class:`~dlconvert.errors.OutputError` when it would leave ``dst``)."""
-    return safe_join(Path(dst) / view.value, posixpath.splitext(name.lstrip("/"))[0] + ".png")
+    (refused with :class:`~dlconvert.errors.OutputError` when it would leave ``dst``); ``folder``: the
+    :class:`~dlconvert._io.OutputFolder` of ``dst/<view>`` when many pictures go there."""
+    relative = posixpath.splitext(name.lstrip("/"))[0] + ".png"
+    return safe_join(Path(dst) / view.value, relative) if folder is None else folder.join(relative)
 
 
 def save_view(result: RenderResult, path: Path, view: ViewAnnotationOptions, report: RenderReport,

@@ -20,7 +20,6 @@ XML text, or ``coco_ids.json`` type hints (a box they make may declare another b
 from __future__ import annotations
 
 import posixpath
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..._io import safe_join
+from ..._io import OutputFolder
 from ..._text import int_tokens, join_tokens, side_by_side, text_matrix
 from ...dataset import Dataset, ShardOutput
 from ...errors import OutputError
@@ -37,7 +36,6 @@ from ...parallel import frozen_for_gc, map_shared
 from ...report import Issue
 from .._metadata import section
 from ..coco.reader import shape_hints
-from ..yolo.columns import _count_read
 from .capabilities import refusal
 from .fates import (
     BOX_ROUNDED,
@@ -86,7 +84,6 @@ _OBJECT = (b"  <object>\n    <name>", b"</name>\n    <bndbox>\n      <xmin>", b"
            b"</ymin>\n      <xmax>", b"</xmax>\n      <ymax>", b"</ymax>\n    </bndbox>\n  </object>")
 _OPEN, _CLOSE = "<annotation>\n", "</annotation>\n"
 _FOOTER = _CLOSE.encode()
-_PLAIN = re.compile(r"[^/\\:\x00]{1,63}(?:/[^/\\:\x00]{1,63})*")  # a path safe_join keeps as it is
 _INT64 = 2 ** 62  # numbers the template's integer tokens hold
 
 
@@ -107,7 +104,7 @@ def write_table(table: Table, dst: Path, options: ConvertOptions, report: Conver
     for folder in sorted({target.parent for target in targets}):
         folder.mkdir(parents=True, exist_ok=True)
     job = _Job(table, found, labels, table.type_names(), targets, _Items.of(table), report.blank())
-    _count_read(table, job.types, labels.names, report)
+    table.count_read(report)
     _count_arrays(job, report)
     outputs: list[Path] = []
     with frozen_for_gc():  # the table's objects: never scanned, nor copied into the workers by the collector
@@ -184,19 +181,11 @@ def _place(table: Table, dst: Path) -> tuple[list[str], list[Path]] | None:
     stems = [posixpath.splitext(name.lstrip("/"))[0] for name in table.filenames]
     if len(set(stems)) != len(stems) or not_xml_text("\n".join(table.filenames), "\n".join(stems)):
         return None
-    root = dst / "Annotations"
-    resolved = root.resolve()
-    targets = []
-    for stem in stems:
-        relative = stem + ".xml"
-        if _PLAIN.fullmatch(relative) and not {".", ".."} & set(relative.split("/")):
-            targets.append(Path(f"{resolved}/{relative}"))  # safe_join's answer in a new folder, without its calls
-            continue
-        try:
-            targets.append(safe_join(root, relative))
-        except OutputError:
-            return None
-    return stems, targets
+    folder = OutputFolder(dst / "Annotations")
+    try:
+        return stems, [folder.join(stem + ".xml") for stem in stems]
+    except OutputError:
+        return None
 
 
 @dataclass
