@@ -305,10 +305,12 @@ class Converter:
             return None
 
         workers = self.concurrency if self.executor is None else 1  # forked workers share the table
+        progress = self._counting(f"{job.source.name} → {job.target.name}")
 
         def write(staging: Path) -> list[Path]:
             try:
-                written = job.target.write_table(table, staging, job.options, report, workers=workers)
+                written = job.target.write_table(table, staging, job.options, report, workers=workers,
+                                                 progress=progress)
             except NotExact:  # a column decoded on demand met what only the object reader reads exactly
                 written = None
             if written is None:
@@ -319,6 +321,12 @@ class Converter:
             return self._write_job(job, write, report, False)
         except _ObjectPath:
             return None
+
+    def _counting(self, desc: str) -> Callable | None:
+        """The progress factory with its caption, ``progress(iterable, total=)``; None without one."""
+        if self.progress is None:
+            return None
+        return lambda iterable, total=None: self.progress(iterable, total=total, desc=desc)
 
     def _run_in_one_pass(self, job: _Job, dataset: Dataset, report: ConversionReport) -> ConversionReport:
         items = _pipeline(dataset.items, report, job.hooks, decode_masks=_draws_masks(job.target))
@@ -375,12 +383,7 @@ class Converter:
 
     def _run_in_shards(self, job: _Job, plan: SourcePlan, meta: Dataset, report: ConversionReport) -> ConversionReport:
         source, target, options = job.source, job.target, job.options
-        progress = None
-        if self.progress is not None:
-            desc = f"{source.name} → {target.name}"
-
-            def progress(iterable, total=None):
-                return self.progress(iterable, total=total, desc=desc)
+        progress = self._counting(f"{source.name} → {target.name}")
 
         def write(staging: Path) -> list[Path]:
             def task(units: bytes, first: int) -> _Shard:

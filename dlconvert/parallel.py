@@ -110,8 +110,10 @@ def _counting_items(progress: Callable, results: Iterator[R], sizes: list[int]) 
 _SHARED: dict[int, Any] = {}  # what forked workers of map_shared find (copy-on-write), by key
 
 
-def map_shared(shared: Any, fn: Callable[[Any, int, int], R], total: int, *, workers: int) -> Iterator[R]:
-    """``fn(shared, first, stop)`` for consecutive ranges of ``range(total)``, results in range order.
+def map_shared(shared: Any, fn: Callable[[Any, int, int], R], total: int, *, workers: int,
+               progress: Callable | None = None) -> Iterator[R]:
+    """``fn(shared, first, stop)`` for consecutive ranges of ``range(total)``, results in range order
+    (through ``progress``, a tqdm-like factory counting the items of each range done, when given).
 
     ``shared`` (a :class:`~dlconvert.table.Table` and what a writer planned) is not sent anywhere:
     the workers are forked after it exists and read it as it is in memory, so a shard costs two
@@ -119,6 +121,11 @@ def map_shared(shared: Any, fn: Callable[[Any, int, int], R], total: int, *, wor
     asked for, the ranges run in this process.
     """
     sizes = shard_sizes(total, workers)
+    results = _map_ranges(shared, fn, sizes, workers)
+    yield from results if progress is None else _counting_items(progress, results, sizes)
+
+
+def _map_ranges(shared: Any, fn: Callable[[Any, int, int], R], sizes: list[int], workers: int) -> Iterator[R]:
     starts = [sum(sizes[:i]) for i in range(len(sizes))]
     ranges = [(start, start + size) for start, size in zip(starts, sizes, strict=True)]
     if workers < 2 or len(ranges) < 2 or "fork" not in multiprocessing.get_all_start_methods():

@@ -165,3 +165,22 @@ def test_any_coco_document_gives_the_same_yolo_both_ways(document, task, on_erro
     src = work / "coco.json"
     src.write_text(json.dumps(document))
     assert_same(src, work, on_error, yolo_task=task)
+
+
+@pytest.mark.parametrize("target", ["yolo", "voc", "dataloop"])
+def test_the_columnar_write_counts_every_item_on_the_progress_bar(target, tmp_path, monkeypatch):
+    if not AVAILABLE:
+        pytest.skip("needs the real-file corpus")
+    monkeypatch.setattr(parallel, "MIN_SHARD", 1)
+    src = real_file("coco/dagshub/annotations.json")
+    table = read_table(src, ConvertOptions())
+    bars = []
+
+    def progress(iterable, total=None, desc=None):
+        bars.append({"total": total, "desc": desc, "count": 0})
+        for value in iterable:
+            bars[-1]["count"] += 1
+            yield value
+
+    Converter(concurrency=2, progress=progress).run(src, "coco", tmp_path / "out", target)
+    assert bars == [{"total": table.item_count, "desc": f"coco → {target}", "count": table.item_count}]

@@ -85,8 +85,9 @@ class FormatSpec:
     detect: Callable[[Path], str | None] | None = None
     #: The columnar path of bulk jobs (:mod:`dlconvert.table`): ``read_table(src, options)`` gives the source as a
     #: table, or None when only the object reader reads it exactly; ``write_table(table, dst, options, report,
-    #: workers=N)`` writes what ``write`` would, byte for byte (on N forked processes: ``parallel.map_shared``),
-    #: or returns None (before writing) when only ``write`` can.
+    #: workers=N, progress=None)`` writes what ``write`` would, byte for byte (on N forked processes:
+    #: ``parallel.map_shared``, counting items through ``progress``), or returns None (before writing) when only
+    #: ``write`` can.
     read_table: Callable[[Path, ConvertOptions], Any] | None = None
     write_table: Callable[..., list[Path] | None] | None = None
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,7 +51,7 @@ _CLASS_FINGERPRINT = fingerprint("class", ())
 
 
 def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
-                workers: int = 1) -> list[Path] | None:
+                workers: int = 1, progress: Callable | None = None) -> list[Path] | None:
     """Write the item JSON files of ``table`` (V1 naming) and ``labelmap.json`` under ``dst`` as the object
     writer would, the items cut into ranges over ``workers`` processes; None when it cannot."""
     kept = table.extras.get(KEPT_JSON)
@@ -64,7 +65,7 @@ def write_table(table: Table, dst: Path, options: ConvertOptions, report: Conver
             return None
         table.count_read(report)
         outputs: list[Path] = []
-        for written in map_shared(job, _write_items, table.item_count, workers=workers):
+        for written in map_shared(job, _write_items, table.item_count, workers=workers, progress=progress):
             if written is None:
                 return None  # the system refused a file: only in the staging folder, which the engine drops
             report.merge(written[0])

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -257,11 +257,11 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
 
 
 def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
-                workers: int = 1) -> list[Path] | None:
+                workers: int = 1, progress: Callable | None = None) -> list[Path] | None:
     """The columnar path's writer (:mod:`._dataloop_table`, which builds on this module)."""
     from ._dataloop_table import write_table as write_columns
 
-    return write_columns(table, dst, options, report, workers=workers)
+    return write_columns(table, dst, options, report, workers=workers, progress=progress)
 
 
 FORMAT = FormatSpec(

@@ -88,12 +88,8 @@ def render_table(table: Table, dst: Path, views: list[ViewAnnotationOptions], st
     colors = np.array([label_map[name].color for name in table.labels], dtype=np.uint8).reshape(-1, 3)
     job = _Job(table, views, dst, instance_ids, colors, round(255 * (1.0 if alpha is None else alpha)),
                style.get("color_by", "label") == "object")
-    results = parallel.map_shared(job, _render_range, table.item_count, workers=workers)
-    if progress is not None:
-        sizes = parallel.shard_sizes(table.item_count, workers)
-        results = parallel._counting_items(progress, results, sizes)
     report = RenderReport()
-    for part in results:
+    for part in parallel.map_shared(job, _render_range, table.item_count, workers=workers, progress=progress):
         report.merge(part)
     return report
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,7 +89,7 @@ _INT64 = 2 ** 62  # numbers the template's integer tokens hold
 
 
 def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
-                workers: int = 1) -> list[Path] | None:
+                workers: int = 1, progress: Callable | None = None) -> list[Path] | None:
     """Write the VOC dataset of ``table`` under ``dst`` as the object writer would, the items cut into ranges over
     ``workers`` processes; None when it cannot (see the module docstring)."""
     if options.labels is not None or options.voc_origin != 1 or table.rings is None:
@@ -109,7 +110,7 @@ def write_table(table: Table, dst: Path, options: ConvertOptions, report: Conver
     outputs: list[Path] = []
     with frozen_for_gc():  # the table's objects: never scanned, nor copied into the workers by the collector
         for first, stop, shard_report, issue_rows, written in map_shared(job, _write_items, table.item_count,
-                                                                          workers=workers):
+                                                                          workers=workers, progress=progress):
             shard_report.issues = _in_row_order(*_issues(job, first, stop), issue_rows, shard_report.issues)
             report.merge(shard_report)
             outputs.extend(written)

@@ -13,6 +13,7 @@ only the object writer does (pose and obb tasks, images copied or linked, a pinn
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,7 +46,7 @@ _CLIPPED = ("yolo.clipped", "coordinates outside the image were clipped into it"
 
 
 def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
-                workers: int = 1) -> list[Path] | None:
+                workers: int = 1, progress: Callable | None = None) -> list[Path] | None:
     """Write the YOLO dataset of ``table`` under ``dst`` as the object writer would, the items cut into
     ranges over ``workers`` processes (:func:`dlconvert.parallel.map_shared`); None when it cannot."""
     if options.images_mode != "none" or options.yolo_task not in (None, "detect", "segment") or options.labels:
@@ -68,7 +69,8 @@ def write_table(table: Table, dst: Path, options: ConvertOptions, report: Conver
     for row in np.flatnonzero(early).tolist():  # the object writer reports these before it writes
         _skip_box_early(table, row, types, labels, report)
     job = _Job(table, plan, options, report.blank(), labels, early, placed)
-    for shard_report, outputs, sizes, splits in map_shared(job, _write_items, table.item_count, workers=workers):
+    for shard_report, outputs, sizes, splits in map_shared(job, _write_items, table.item_count, workers=workers,
+                                                                   progress=progress):
         report.merge(shard_report)
         writer.outputs.extend(outputs)
         writer.sizes.extend(sizes)
