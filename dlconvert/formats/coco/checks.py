@@ -16,7 +16,7 @@ import numpy as np
 
 from ...geometry.segmentation import MAX_MASK_PIXELS
 
-__all__ = ["check_image", "check_record", "compressed_runs", "numbers", "record_type"]
+__all__ = ["check_image", "check_record", "compressed_runs", "numbers", "record_type", "rle_problem"]
 
 Problem = tuple[str, str]
 
@@ -118,7 +118,7 @@ def check_record(record: Any, images: dict, labels: dict) -> Problem | None:
 
 def _segmentation(segmentation: Any, image: dict) -> Problem | None:
     if isinstance(segmentation, dict):
-        return _rle(segmentation, image)
+        return rle_problem(segmentation, image)
     if isinstance(segmentation, list):
         for i, ring in enumerate(segmentation):
             if not (isinstance(ring, list) and len(ring) % 2 == 0 and numbers(ring, len(ring))):
@@ -127,7 +127,8 @@ def _segmentation(segmentation: Any, image: dict) -> Problem | None:
     return "segmentation must be a polygon list or an RLE object", "/segmentation"
 
 
-def _rle(rle: dict, image: dict) -> Problem | None:
+def rle_problem(rle: dict, image: dict) -> Problem | None:
+    """What is wrong with an RLE segmentation of ``image`` (message, JSON pointer), or None."""
     size, counts = rle.get("size"), rle.get("counts")
     if not (isinstance(size, list) and len(size) == 2 and all(_count(v) for v in size)):
         return "RLE 'size' must be [height, width]", "/segmentation/size"

@@ -32,7 +32,7 @@ from ..._io import read_input_bytes
 from ...errors import DlconvertError
 from ...table import BOX, CLASS, KEPT_JSON, MASK, POLYGON, LazyRings, NotExact, Rings, Table
 from .categories import read_categories
-from .checks import _rle
+from .checks import rle_problem
 from .kept import KeptJSON
 from .reader import coco_file, shape_hints
 from .records import record_to_annotations
@@ -217,7 +217,8 @@ def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows
         if head == b"{":
             rle = _decode(raw)
             image = images[item[index]]
-            if not isinstance(rle, dict) or _rle(rle, {"width": image.width, "height": image.height}) is not None:
+            size = {"width": image.width, "height": image.height}
+            if not isinstance(rle, dict) or rle_problem(rle, size) is not None:
                 return None
             kind[row] = MASK
         elif head == b"[":

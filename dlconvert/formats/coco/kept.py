@@ -25,8 +25,8 @@ import numpy as np
 import orjson
 
 from ...table import BOX, MASK
-from .reader import Part, _image_to_collection
-from .records import KNOWN_RECORD_KEYS, _decode_rle
+from .reader import Part, image_to_collection
+from .records import KNOWN_RECORD_KEYS, decode_rle
 from .source import BOX_SEGMENTATION_KEY, GEOMETRY_KEY, RLE_FORM_KEY
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class KeptJSON:
         self.prepare()
         image = _parse(self._layout.images[item])
         part = Part(labels={}, label_map=self._label_map, path=str(self._path), hints={}, image_root=None)
-        return _image_to_collection(image, None, [(0, [])], (part,), None).to_json()
+        return image_to_collection(image, None, [(0, [])], (part,), None).to_json()
 
     def metadata(self, table: Table, row: int, shape_fingerprint: str) -> tuple[dict, dict]:
         """Row ``row``'s annotation ``metadata`` as the object reader builds it, and its attributes.
@@ -110,7 +110,7 @@ class KeptJSON:
 
     def mask(self, row: int) -> np.ndarray:
         """The pixels of a MASK row's RLE (decoded by the object reader's code)."""
-        return _decode_rle(self._rle(self._record(row)))
+        return decode_rle(self._rle(self._record(row)))
 
     @staticmethod
     def _rle(record: dict[str, msgspec.Raw]) -> dict:

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from ...dataset import ConvertOptions, Dataset, SourcePlan
     from ...report import ConversionReport
 
-__all__ = ["LOOKS_FOR", "Part", "check_document", "coco_file", "image_roots", "images_root", "item_filename",
-           "json_files", "load", "plan", "read", "read_part", "read_units", "shape_hints", "subset_of"]
+__all__ = ["LOOKS_FOR", "Part", "check_document", "coco_file", "image_roots", "image_to_collection", "images_root",
+           "item_filename", "json_files", "load", "plan", "read", "read_part", "read_units", "shape_hints", "subset_of"]
 
 LOOKS_FOR = ("a COCO JSON file with 'images' and 'categories' lists (or a folder holding such files: several are "
              "read as one dataset, each file's images under its split)")
@@ -205,7 +205,7 @@ def read_units(context: tuple, units: list, options: ConvertOptions, report: Con
     """One item per image unit of :func:`plan`, built when asked for."""
     (parts,) = context
     for image, split, records in units:
-        yield _image_to_collection(image, split, records, parts, report)
+        yield image_to_collection(image, split, records, parts, report)
 
 
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
@@ -244,7 +244,7 @@ def item_filename(image: dict, split: str | None) -> str:
     return f"/{split}/{name}" if split else "/" + name
 
 
-def _image_to_collection(image: dict, split: str | None, parts_records: list, parts: tuple[Part, ...],
+def image_to_collection(image: dict, split: str | None, parts_records: list, parts: tuple[Part, ...],
                          report: ConversionReport) -> AnnotationCollection:
     filename = item_filename(image, split)
     guessed = mimetypes.guess_type(filename)[0] or ""

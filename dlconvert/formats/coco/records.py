@@ -17,7 +17,7 @@ from .._fingerprint import geometry_fingerprint
 from .._keypoints import VISIBILITY_ATTRIBUTE, VISIBILITY_NAMES
 from .source import BOX_SEGMENTATION_KEY, GEOMETRY_KEY, KEYPOINTS_KEY, RLE_FORM_KEY, keypoints_fingerprint
 
-__all__ = ["KNOWN_RECORD_KEYS", "is_bbox", "record_to_annotations", "template_id", "upright_rectangle"]
+__all__ = ["KNOWN_RECORD_KEYS", "decode_rle", "is_bbox", "record_to_annotations", "template_id", "upright_rectangle"]
 
 #: Record fields the Dataloop model holds itself; the others are kept in ``metadata.user.coco``.
 KNOWN_RECORD_KEYS = frozenset({"id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd",
@@ -94,7 +94,7 @@ def _record_geometry(record: dict, label: str, hint: str | None):
     if keypoints and hint == "pose":
         return None  # a pose alone: its bbox and rectangle were derived from the keypoints
     if isinstance(segmentation, dict):
-        return Segmentation(geo=_decode_rle(segmentation), label=label)
+        return Segmentation(geo=decode_rle(segmentation), label=label)
     rings = [r for r in (segmentation or []) if r]
     if rings and keypoints and not any(signed_area(_xy(r)) for r in rings):
         rings = []  # the placeholder segmentation of a keypoints record without a shape
@@ -136,7 +136,7 @@ def is_bbox(ring: list, bbox: list) -> bool:
             and math.isclose(max(ys), y + h, rel_tol=1e-12, abs_tol=1e-12))
 
 
-def _decode_rle(rle: dict) -> np.ndarray:
+def decode_rle(rle: dict) -> np.ndarray:
     """The mask of a checked RLE (its counts add up to its size)."""
     from pycocotools import mask as mask_utils
 
