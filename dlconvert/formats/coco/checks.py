@@ -140,7 +140,7 @@ def rle_problem(rle: dict, image: dict) -> Problem | None:
         return f"RLE 'size' {size} is not the image's [height, width] = [{height}, {width}]", "/segmentation/size"
     pixels = size[0] * size[1]
     if isinstance(counts, list):
-        if not all(type(v) is int and 0 <= v < 2**32 for v in counts):
+        if counts and not (set(map(type, counts)) == {int} and min(counts) >= 0 and max(counts) < 2**32):
             return "RLE 'counts' must be non-negative 32-bit integers", "/segmentation/counts"
         total = sum(counts)
     elif isinstance(counts, str) and counts.isascii():

@@ -206,14 +206,14 @@ def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows
     """
     count = len(records)
     kind = np.zeros(count, dtype=np.uint8)
-    raws: list[bytes | None] = [None] * count  # the polygon list of each row, as written
+    raws: list[msgspec.Raw | None] = [None] * count  # the polygon list of each row, as written
     short: list[int] = []  # rows whose polygon list may have at most 8 numbers
     for row, index in enumerate(rows.tolist()):
         raw = records[index].segmentation
         if raw is _UNSET:
             continue
-        text = bytes(raw)
-        head = text[:1]
+        view = memoryview(raw)  # raw: the record's JSON, a view of the file's bytes (no copy)
+        head = view[:1].tobytes()
         if head == b"{":
             rle = _decode(raw)
             image = images[item[index]]
@@ -222,8 +222,9 @@ def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows
                 return None
             kind[row] = MASK
         elif head == b"[":
-            raws[row] = text
-            if text.count(b",", 0, 512) < 8:  # at most 8 numbers, unless spaced out (then parsed here too)
+            raws[row] = raw
+            # at most 8 numbers; a longer text is parsed later, and if it holds no more the object path runs
+            if view.nbytes < 512 and view.tobytes().count(b",") < 8:
                 short.append(row)
             else:
                 kind[row] = POLYGON
@@ -249,7 +250,7 @@ class _Polygons:
     four-point ring (which the object reader may read as a box) raises :class:`NotExact`, and the object
     path runs."""
 
-    def __init__(self, raws: list[bytes | None], unparsed: np.ndarray) -> None:
+    def __init__(self, raws: list[msgspec.Raw | None], unparsed: np.ndarray) -> None:
         self.raws, self.unparsed = raws, unparsed
 
     def decode(self, start: int, end: int) -> Rings:
@@ -268,7 +269,7 @@ class _Polygons:
         return Rings(flat.reshape(-1, 2), _offsets(sizes // 2), _offsets(per_row))
 
 
-def _decode_rings(raws: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _decode_rings(raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Polygon lists (JSON) → ``(kept rings per list, points × 2 per ring, all numbers)``; empty rings dropped
     as the object reader drops them; None when one is not a list of lists of an even count of finite numbers."""
     row_sizes = np.zeros(len(raws), dtype=np.int64)

@@ -64,8 +64,8 @@ if TYPE_CHECKING:
 
 def is_folder_name(name: object) -> bool:
     """One folder name: text, not empty, ``.`` or ``..``, without ``/``, ``\\`` or NUL, at most 255 bytes."""
-    return (isinstance(name, str) and name not in ("", ".", "..") and not {"/", "\\", "\x00"} & set(name)
-            and len(name.encode("utf-8", "surrogatepass")) <= 255)
+    return (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+            and "\x00" not in name and len(name.encode("utf-8", "surrogatepass")) <= 255)
 
 
 def place(name: str, own_split: object, default_split: str) -> tuple[str, str]:
