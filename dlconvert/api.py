@@ -32,7 +32,7 @@ import copy
 import difflib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +185,7 @@ def write(data: _dataset.Dataset | AnnotationCollection | Iterable[AnnotationCol
           **options: Any) -> ConversionReport:
     """Write a dataset (from :func:`read`), one collection or an iterable of them in ``format``, into ``path``.
 
-    ``options`` are :class:`~dlconvert.dataset.ConvertOptions` fields (``yolo_task="segment"``,
+    ``options`` are :class:`~dlconvert.dataset.ConvertOptions` keywords (``yolo_task="segment"``,
     ``rle="compressed"``, ``labels=`` a path or LabelMap …); one that neither the dataset's format nor
     ``format`` uses is refused, as on the command line. ``path`` follows the rule of every output:
     it must be missing or empty, or (``overwrite=True``) hold a previous dlconvert output; a
@@ -215,7 +215,7 @@ def _label_map(labels: str | os.PathLike[str] | LabelMap | None) -> LabelMap | N
 
 def _options(given: dict[str, Any]) -> _dataset.ConvertOptions:
     """``ConvertOptions`` from keyword arguments; an unknown name is refused with the closest one."""
-    names = [f.name for f in fields(_dataset.ConvertOptions)]
+    names = _dataset.ConvertOptions.names()  # its own and every format's
     for name in given:
         if name not in names:
             close = difflib.get_close_matches(name, names, n=1)

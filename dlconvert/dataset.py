@@ -1,10 +1,12 @@
-"""Dataset: what a reader hands a writer — items (lazy), the label map, and where images live."""
+"""Dataset: what a reader hands a writer — items (lazy), the label map, and where images live — and the
+options readers and writers look at (:class:`ConvertOptions`: its own, and those each format declares)."""
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,90 +54,149 @@ class ShardOutput:
     state: Any = None
 
 
-YOLO_TASKS = ("detect", "segment", "pose", "obb")
-
-
 def _flag(name: str) -> dict:
     """Field metadata: the command-line flag of an option, for messages that name it."""
     return {"flag": name}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ConvertOptions:
     """Options every reader and writer may look at; each format lists the ones it uses (``FormatSpec.options``).
 
+    Its own fields apply to any format: ``images`` (folder of the item binaries), ``labels`` (a label map
+    that overrides the reader's), ``indent`` (pretty-printed JSON outputs) and ``extras`` (named options of
+    one format, checked by that format's reader). Every other keyword is an option a format declares
+    (:mod:`dlconvert.formats._options`) and is looked up in the registry: ``rle`` (COCO), ``yolo_task``,
+    ``precision``, ``split``, ``images_mode`` (YOLO), ``voc_origin``, ``voc_masks`` (VOC) — given as keywords,
+    read as attributes (``options.precision``), kept in ``by_format`` (format name → its options dataclass,
+    only those set away from their defaults). :meth:`names` lists them all.
+
     Values are checked when the options are made: a value out of range raises :class:`OptionError`
-    (a ``ValueError``). ``images`` and ``labels`` apply to every format; any other option set away
-    from its default is refused by a conversion whose two formats do not use it.
+    (a ``ValueError``), an unknown keyword a ``TypeError``. ``images`` and ``labels`` apply to every
+    format; any other option set away from its default is refused by a conversion whose two formats
+    do not use it (``formats.check_options``).
     """
 
-    images: Path | None = field(default=None, metadata=_flag("--images"))  # folder of the item binaries
-    labels: LabelMap | None = field(default=None, metadata=_flag("--labels"))  # overrides the reader's label map
-    #: COCO masks: "auto" (the source's form, else compressed), "compressed", "uncompressed"
-    rle: str = field(default="auto", metadata=_flag("--rle"))
-    indent: bool = True  # pretty-print JSON outputs
-    #: "detect", "segment", "pose", "obb"; None: the richest the data needs
-    yolo_task: str | None = field(default=None, metadata=_flag("--task"))
-    precision: int = field(default=6, metadata=_flag("--precision"))  # decimals of normalised YOLO coordinates
-    split: str = field(default="train", metadata=_flag("--split"))  # YOLO split for items that name none
-    #: VOC bndbox convention: 1 = 1-based inclusive integers (VOC devkit), 0 = 0-based floats
-    voc_origin: int = field(default=1, metadata=_flag("--voc-origin"))
-    #: VOC: also write SegmentationClass/Object PNGs for polygons and masks
-    voc_masks: bool = field(default=True, metadata=_flag("--voc-masks/--no-voc-masks"))
-    #: put item images beside written labels: "none", "copy" or "link"
-    images_mode: str = field(default="none", metadata=_flag("--images-mode"))
+    images: Path | None = field(default=None, metadata=_flag("--images"))
+    labels: LabelMap | None = field(default=None, metadata=_flag("--labels"))
+    indent: bool = True  # pretty-print JSON outputs (the formats that write JSON list it in FORMAT.options)
     extras: dict = field(default_factory=dict)
+    by_format: dict[str, Any] = field(default_factory=dict)
 
     #: Options that apply to every format.
     UNIVERSAL = ("images", "labels")
 
-    def __post_init__(self) -> None:
-        if self.images is not None:
-            if not isinstance(self.images, (str, os.PathLike)):
-                raise OptionError(f"ConvertOptions.images must be a folder path, not {type(self.images).__name__}")
-            object.__setattr__(self, "images", Path(self.images))
-        if self.labels is not None and not isinstance(self.labels, LabelMap):
+    def __init__(self, images: str | os.PathLike[str] | None = None, labels: LabelMap | None = None, *,
+                 indent: bool = True, extras: dict | None = None, by_format: Mapping[str, Any] | None = None,
+                 **format_options: Any) -> None:
+        if images is not None:
+            if not isinstance(images, (str, os.PathLike)):
+                raise OptionError(f"ConvertOptions.images must be a folder path, not {type(images).__name__}")
+            images = Path(images)
+        if labels is not None and not isinstance(labels, LabelMap):
             raise OptionError(f"ConvertOptions.labels must be a LabelMap (LabelMap.load(path)), not "
-                              f"{type(self.labels).__name__}")
-        if self.labels is not None and not self.labels.pinned:  # the user's map: its classes are the classes
-            object.__setattr__(self, "labels", self.labels.copy().pin())
-        _choice("rle", self.rle, ("auto", "compressed", "uncompressed"))
-        _choice("yolo_task", self.yolo_task, (None, *YOLO_TASKS))
-        _choice("images_mode", self.images_mode, ("none", "copy", "link"))
-        _choice("voc_origin", self.voc_origin, (0, 1), exact=int)
-        _choice("indent", self.indent, (True, False), exact=bool)
-        _choice("voc_masks", self.voc_masks, (True, False), exact=bool)
-        if type(self.precision) is not int or not 0 <= self.precision <= 15:
-            raise OptionError(f"ConvertOptions.precision must be an integer from 0 to 15, not {self.precision!r}")
-        _check_split(self.split)
-        if not isinstance(self.extras, dict):
-            raise OptionError(f"ConvertOptions.extras must be a dict, not {type(self.extras).__name__}")
+                              f"{type(labels).__name__}")
+        if labels is not None and not labels.pinned:  # the user's map: its classes are the classes
+            labels = labels.copy().pin()
+        if type(indent) is not bool:
+            raise OptionError(f"ConvertOptions.indent must be one of True, False, not {indent!r}")
+        extras = {} if extras is None else extras
+        if not isinstance(extras, dict):
+            raise OptionError(f"ConvertOptions.extras must be a dict, not {type(extras).__name__}")
+        sets = _format_sets(dict(by_format or {}), format_options)
+        for name, value in (("images", images), ("labels", labels), ("indent", indent), ("extras", extras),
+                            ("by_format", sets)):
+            object.__setattr__(self, name, value)
+        for options in sets.values():  # plain attributes: readers look at them per annotation
+            for declared in fields(options):
+                object.__setattr__(self, declared.name, getattr(options, declared.name))
+
+    def __getattr__(self, name: str) -> Any:
+        """A format's option left at its default (``options.precision`` → 6); kept as an attribute from then on."""
+        if name.startswith("_"):  # pickle and copy ask for __setstate__ & co. before __dict__ is filled
+            raise AttributeError(name)
+        fmt = _declaring(name)
+        if fmt is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        own = self.__dict__.get("by_format", {}).get(fmt)
+        value = getattr(own, name) if own is not None else _default(_declared_by(fmt), name)
+        object.__setattr__(self, name, value)
+        return value
 
     def changed(self) -> list[str]:
-        """The options set away from their defaults, by field name (``images`` and ``labels`` too)."""
-        out = []
-        for option in fields(self):
-            default = option.default_factory() if callable(option.default_factory) else option.default
-            if getattr(self, option.name) != default:
-                out.append(option.name)
-        return out
+        """The options set away from their defaults, by name, sorted (``images`` and ``labels`` too)."""
+        own = [option.name for option in fields(self)
+               if option.name != "by_format" and getattr(self, option.name) != _default(type(self), option.name)]
+        return sorted(own + [name for options in self.by_format.values() for name in options.changed()])
 
     @classmethod
     def flag(cls, name: str) -> str | None:
         """The command-line flag of option ``name`` (``yolo_task`` → ``--task``), if it has one."""
-        return next((f.metadata.get("flag") for f in fields(cls) if f.name == name), None)
+        own = {option.name: option for option in fields(cls)}
+        if name in own:
+            return own[name].metadata.get("flag")
+        fmt = _declaring(name)
+        if fmt is None:
+            return None
+        return next(option.metadata["flag"] for option in fields(_declared_by(fmt)) if option.name == name)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Every keyword ConvertOptions takes: its own fields, then each format's options (by format name)."""
+        return [option.name for option in fields(cls)] + list(_registry(reload=True)[1])
 
 
-def _choice(name: str, value: Any, allowed: tuple, exact: type | None = None) -> None:
-    if value not in allowed or (exact is not None and type(value) is not exact):
-        shown = ", ".join(repr(a) for a in allowed)
-        raise OptionError(f"ConvertOptions.{name} must be one of {shown}, not {value!r}")
+def _default(declared: type, name: str) -> Any:
+    option = next(option for option in fields(declared) if option.name == name)
+    return option.default_factory() if callable(option.default_factory) else option.default
 
 
-def _check_split(split: Any) -> None:
-    """A split names one folder: no separators, no ``.``/``..``, no NUL, at most 255 bytes."""
-    if not isinstance(split, str) or not split.strip():
-        raise OptionError(f"ConvertOptions.split must be a folder name, not {split!r}")
-    if any(c in split for c in "/\\\x00") or split in (".", "..") or len(split.encode("utf-8", "replace")) > 255:
-        raise OptionError(f"the split {split!r} is not a plain folder name (no '/', '\\', '..' or NUL; at most 255 "
-                          f"bytes)")
+#: (format → the options dataclass it declares, keyword → the format declaring it), as last read from the registry.
+_REGISTERED: tuple[dict[str, type], dict[str, str]] = ({}, {})
+
+
+def _registry(reload: bool = False) -> tuple[dict[str, type], dict[str, str]]:
+    """The format options the registry declares (:func:`dlconvert.formats.format_option_sets`).
+
+    This is the model's one lookup up to the formats (declared in ``tests/test_layers.py``): the
+    registry is imported when an option is first looked up, not when the model is, so importing the
+    model loads no format.
+    """
+    global _REGISTERED
+    if reload:
+        from .formats import format_option_sets  # the declared way up (tests/test_layers.py)
+
+        sets = format_option_sets()
+        _REGISTERED = sets, {option.name: fmt for fmt, declared in sets.items() for option in fields(declared)}
+    return _REGISTERED
+
+
+def _declaring(name: str) -> str | None:
+    """The format that declares keyword ``name`` (the registry is read again when it is not known yet)."""
+    declaring = _registry()[1]
+    return declaring[name] if name in declaring else _registry(reload=True)[1].get(name)
+
+
+def _declared_by(fmt: str) -> type | None:
+    """The options dataclass format ``fmt`` declares (the registry is read again when it is not known yet)."""
+    declared = _registry()[0].get(fmt)
+    return declared if declared is not None else _registry(reload=True)[0].get(fmt)
+
+
+def _format_sets(given: dict[str, Any], keywords: dict[str, Any]) -> dict[str, Any]:
+    """Each format's options from ``by_format`` and the keywords (which win), checked, without those at defaults."""
+    for fmt, options in given.items():
+        if type(options) is not _declared_by(fmt):
+            raise OptionError(f"ConvertOptions.by_format[{fmt!r}] must be the {fmt} format's options dataclass, "
+                              f"not {type(options).__name__}")
+    grouped: dict[str, dict[str, Any]] = {}
+    for name, value in keywords.items():
+        fmt = _declaring(name)
+        if fmt is None:
+            close = difflib.get_close_matches(name, ConvertOptions.names(), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"ConvertOptions() got an unexpected keyword argument {name!r}{hint}")
+        grouped.setdefault(fmt, {})[name] = value
+    for fmt, values in grouped.items():
+        given[fmt] = replace(given[fmt], **values) if fmt in given else _declared_by(fmt)(**values)
+    return {fmt: options for fmt, options in sorted(given.items()) if options.changed()}

@@ -1,9 +1,12 @@
-"""Options and exit codes every ``dlconvert`` command shares: formats, label maps, workers, per-format flags."""
+"""Options and exit codes every ``dlconvert`` command shares: formats, label maps, workers, and each format's
+own flags (derived from the registry: a format declares them, see :mod:`dlconvert.formats._options`)."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import Field, fields
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -72,27 +75,54 @@ def convert_options(images: Path | None, labels: Path | None, **format_options):
     return ConvertOptions(images=images, labels=LabelMap.load(labels) if labels else None, **given)
 
 
-def format_options(command):
-    """The per-format options shared by ``convert`` and ``verify``."""
-    options = [
-        click.option("--task", "yolo_task", type=click.Choice(["detect", "segment", "pose", "obb"]), default=None,
-                     help="YOLO task (default: the richest the data needs)."),
-        click.option("--precision", type=click.IntRange(0, 15), default=None,
-                     help="Decimals of normalised YOLO coordinates (default 6)."),
-        click.option("--split", default=None,
-                     help="YOLO split for items that name none: a folder name (default train)."),
-        click.option("--images-mode", type=click.Choice(["none", "copy", "link"]), default=None,
-                     help="Put the images beside written YOLO labels (default none)."),
-        click.option("--voc-origin", type=click.Choice(["0", "1"]), default=None,
-                     callback=lambda ctx, param, value: None if value is None else int(value),
-                     help="VOC <bndbox> convention: 1 = 1-based inclusive (devkit, default), 0 = 0-based floats."),
-        click.option("--voc-masks/--no-voc-masks", default=None,
-                     help="VOC: write SegmentationClass/Object PNGs for polygons and masks (default on)."),
-        click.option("--rle", type=click.Choice(["auto", "compressed", "uncompressed"]), default=None,
-                     help="COCO mask counts (default auto: the source's form, else compressed)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+class FormatFlagsCommand(click.Command):
+    """A command that also takes every format's own flags (``--rle``, ``--task`` …: :func:`format_flags`).
+
+    They follow the options the command declares itself, and are derived from the registry when
+    the command parses its arguments or shows its help, not when it is defined: defining it loads
+    no format, and a format registered later has its flags there.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._format_flags_at = len(self.params)  # options added later (--debug) come after the formats'
+        self._format_flags: tuple[tuple, list[click.Parameter]] = ((), [])
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        return [*params[:self._format_flags_at], *self._flags(), *params[self._format_flags_at:]]
+
+    def _flags(self) -> list[click.Parameter]:
+        """The same objects for as long as the registry declares the same options (click compares by identity)."""
+        from ..formats import format_option_sets
+
+        declared = tuple(format_option_sets().items())
+        if declared != self._format_flags[0]:
+            self._format_flags = declared, format_flags()
+        return self._format_flags[1]
 
 
+def format_flags() -> list[click.Option]:
+    """The flags of the options every format declares (``FormatSpec.own_options``), format by format, each
+    as declared: flag, help, choices or integer range; the default is None (not given), so that
+    ``ConvertOptions`` applies the format's own."""
+    return [click.Option(decls, **settings) for decls, settings in _declared_flags()]
+
+
+def _declared_flags() -> list[tuple[list[str], dict[str, Any]]]:
+    from ..formats import format_option_sets
+
+    return [_flag(option) for declared in format_option_sets().values() for option in fields(declared)]
+
+
+def _flag(option: Field) -> tuple[list[str], dict[str, Any]]:
+    """The declarations and settings of the click option of one declared field."""
+    flag, choices = option.metadata["flag"], [c for c in option.metadata["choices"] if c is not None]
+    settings: dict[str, Any] = {"default": None, "help": option.metadata["help"]}
+    if option.metadata["between"] is not None:
+        settings["type"] = click.IntRange(*option.metadata["between"])
+    elif choices and not isinstance(option.default, bool):  # a boolean is its --x/--no-x pair
+        by_text = {str(choice): choice for choice in choices}
+        settings["type"] = click.Choice(list(by_text))
+        settings["callback"] = lambda ctx, param, value: None if value is None else by_text[value]
+    return [flag, option.name], settings

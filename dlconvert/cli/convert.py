@@ -11,16 +11,16 @@ import click
 from .._console import print_report, progress_bar
 from ._options import (
     EXIT_DATA_ERROR,
+    FormatFlagsCommand,
     convert_options,
     executor_for,
     format_option,
-    format_options,
     parallel_options,
     source_format_option,
 )
 
 
-@click.command()
+@click.command(cls=FormatFlagsCommand)
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.argument("dst", type=click.Path(file_okay=False, path_type=Path))
 @source_format_option()
@@ -38,7 +38,6 @@ from ._options import (
               help="Replace DST when it holds a previous dlconvert output (never a folder holding files dlconvert "
                    "did not write, the source, the working or home folder).")
 @parallel_options
-@format_options
 def convert(src: Path, dst: Path, from_format: str | None, to_format: str, images: Path | None, labels: Path | None,
             report_path: Path | None, on_error: str, overwrite: bool, workers: int | None, scheduler: str | None,
             **format_options) -> None:

@@ -27,7 +27,7 @@ import click
 from .._console import print_report, progress_bar
 from ..errors import OptionError
 from ..formats import AnnotationFormat
-from ._options import convert_options, format_options, source_format_option, writable_format
+from ._options import FormatFlagsCommand, convert_options, source_format_option, writable_format
 
 __all__ = ["download", "upload"]
 
@@ -132,7 +132,7 @@ def _annotation_filters(dl: Any, types: list[str], labels: list[str]) -> Any:
     return filters
 
 
-@click.command()
+@click.command(cls=FormatFlagsCommand)
 @click.option("--dataset-id", required=True, help="The Dataloop dataset to download.")
 @click.option("--to", "to_format", default="dataloop", show_default=True, metavar="FORMAT",
               type=click.Choice(_FORMATS, case_sensitive=False), callback=writable_format,
@@ -159,7 +159,6 @@ def _annotation_filters(dl: Any, types: list[str], labels: list[str]) -> Any:
 @click.option("--allow-missing-images", is_flag=True,
               help="Draw overlays of items whose image could not be downloaded on a grey checkerboard instead "
                    "of failing (needs --view overlay).")
-@format_options
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Save the conversion report (JSON) here.")
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True,

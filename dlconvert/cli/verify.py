@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ._options import EXIT_DATA_ERROR, convert_options, format_option, format_options, source_format_option
+from ._options import EXIT_DATA_ERROR, FormatFlagsCommand, convert_options, format_option, source_format_option
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -18,7 +18,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     return value
 
 
-@click.command()
+@click.command(cls=FormatFlagsCommand)
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
 @source_format_option()
 @format_option("--via", "via_format", "Format to write SRC in and read back from.")
@@ -36,7 +36,6 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
               help="Points, keypoints, polyline and cube vertices that moved at most this far came back unchanged "
                    "(a shape too, whatever its IoU).")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts, approximations and differences as JSON.")
-@format_options
 def verify(src: Path, from_format: str | None, via_format: str, images: Path | None, labels: Path | None,
            min_iou: float, max_distance: float, as_json: bool, **format_options) -> None:
     """Write SRC in the --via format, read it back, and compare every annotation with the original: exit 1

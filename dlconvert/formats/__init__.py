@@ -10,6 +10,10 @@ worker processes (:mod:`dlconvert.parallel`): a reader's ``plan`` lists the item
 run of items in a worker and ``finish`` writes the dataset-wide files from every shard's
 :class:`~dlconvert.dataset.ShardOutput`, in shard order. ``write`` is ``finish`` of one shard, so
 both paths write the same bytes.
+
+A format with options of its own declares them in ``<name>/options.py`` and points
+``FORMAT.own_options`` at that dataclass (the rule: :mod:`dlconvert.formats._options`);
+:func:`format_option_sets` is where ``ConvertOptions`` and the command line find them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import enum
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +33,10 @@ if TYPE_CHECKING:
     from ..collection import AnnotationCollection
     from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
     from ..report import ConversionReport
+    from ._options import FormatOptions
 
-__all__ = ["AnnotationFormat", "FormatSpec", "check_options", "format_names", "get_format", "list_formats",
-           "require_items"]
+__all__ = ["AnnotationFormat", "FormatSpec", "check_options", "format_names", "format_option_sets", "get_format",
+           "list_formats", "require_items"]
 
 
 class AnnotationFormat(str, enum.Enum):
@@ -75,9 +80,12 @@ class FormatSpec:
     write_shard: WriteShardFn | None = None  # sharded writing
     finish: FinishFn | None = None
     shardable: Callable[[Dataset, ConvertOptions], bool] | None = None  # None: always, when write_shard is given
-    #: ``ConvertOptions`` fields this format's reader or writer uses; an option set away from its default that
-    #: neither the source's nor the target's format uses is refused (options that do not apply are errors).
+    #: ``ConvertOptions`` keywords this format's reader or writer uses (its ``own_options`` always count); an
+    #: option set away from its default that neither the source's nor the target's format uses is refused.
     options: frozenset[str] = frozenset()
+    #: The options this format declares (a :class:`~dlconvert.formats._options.FormatOptions` dataclass in
+    #: ``<name>/options.py``): ``ConvertOptions`` takes their keywords, ``convert`` and ``verify`` their flags.
+    own_options: type[FormatOptions] | None = None
     #: What the reader looks for in a source, for the error when it finds no item ("Annotations/*.xml …").
     looks_for: str = ""
     #: Format auto-detection: ``detect(path)`` reads as little as it can (a file's head, a folder's names) and
@@ -90,6 +98,10 @@ class FormatSpec:
     #: ``write`` can.
     read_table: Callable[[Path, ConvertOptions], Any] | None = None
     write_table: Callable[..., list[Path] | None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.own_options is not None:  # a format uses the options it declares
+            object.__setattr__(self, "options", self.options | {f.name for f in fields(self.own_options)})
 
     @property
     def reads_in_shards(self) -> bool:
@@ -147,6 +159,28 @@ def get_format(name: str | AnnotationFormat) -> FormatSpec:
 def list_formats() -> list[FormatSpec]:
     """Every registered format, by name."""
     return [get_format(name) for name in _names()]
+
+
+def format_option_sets() -> dict[str, type[FormatOptions]]:
+    """Format name → the options dataclass it declares, for every format that declares some, by name.
+
+    Refuses (TypeError, a bug of a format) a field not made with ``option()``, and a keyword or flag that
+    two formats declare or that is one of ``ConvertOptions``' own: keywords and flags are one namespace.
+    """
+    from ..dataset import ConvertOptions
+
+    sets = {spec.name: spec.own_options for spec in list_formats() if spec.own_options is not None}
+    taken = {key: "ConvertOptions" for own in fields(ConvertOptions)
+             for key in (own.name, *own.metadata.get("flag", "").split("/")) if key}
+    for name, declared in sets.items():
+        for option in fields(declared):
+            if "flag" not in option.metadata:
+                raise TypeError(f"the {name} format declares the option {option.name!r} without option(…, flag=…)")
+            for key in (option.name, *option.metadata["flag"].split("/")):
+                if key in taken:
+                    raise TypeError(f"the {name} format declares the option {key!r}, which {taken[key]} declares")
+                taken[key] = name
+    return sets
 
 
 def check_options(options: ConvertOptions, source: FormatSpec, target: FormatSpec) -> None:

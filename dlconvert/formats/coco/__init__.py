@@ -93,6 +93,7 @@ from .. import FormatSpec
 from .capabilities import APPROXIMATES, HOLDS
 from .columns import read_table
 from .detect import detect
+from .options import CocoOptions
 from .reader import LOOKS_FOR, plan, read, read_units
 from .source import IDS_FILENAME, OUTPUT_FILENAME, source_bbox
 from .writer import finish, write, write_shard
@@ -111,7 +112,8 @@ FORMAT = FormatSpec(
     read_table=read_table,
     write_shard=write_shard,
     finish=finish,
-    options=frozenset({"rle", "indent"}),  # and images, labels: every format's
+    options=frozenset({"indent"}),  # and images, labels: every format's
+    own_options=CocoOptions,
     looks_for=LOOKS_FOR,
     detect=detect,
 )

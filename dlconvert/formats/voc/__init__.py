@@ -70,6 +70,7 @@ from .columns import write_table
 from .detect import detect
 from .layout import LOOKS_FOR
 from .masks import VOC_CLASSES, voc_colormap
+from .options import VocOptions
 from .read import read
 from .write import finish, write, write_shard
 
@@ -85,7 +86,8 @@ FORMAT = FormatSpec(
     write_shard=write_shard,
     finish=finish,
     write_table=write_table,
-    options=frozenset({"images", "labels", "split", "voc_origin", "voc_masks"}),
+    options=frozenset({"images", "labels", "split"}),  # split: YOLO's (ImageSets/Main/<split>.txt)
+    own_options=VocOptions,
     looks_for=LOOKS_FOR,
     detect=detect,
 )

@@ -25,6 +25,7 @@ from .columns import write_table
 from .common import DATA_YAML, LOOKS_FOR, TASKS
 from .detect import detect
 from .names import class_names
+from .options import YoloOptions
 from .plane import merge_rings
 from .reader import read
 from .writer import finish, one_pass, write, write_shard
@@ -42,7 +43,8 @@ FORMAT = FormatSpec(
     finish=finish,
     write_table=write_table,
     shardable=one_pass,
-    options=frozenset({"images", "labels", "yolo_task", "precision", "split", "images_mode"}),
+    options=frozenset({"images", "labels"}),  # every format's, and its own:
+    own_options=YoloOptions,
     looks_for=LOOKS_FOR,
     detect=detect,
 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..._io import read_input_bytes
-from ...dataset import YOLO_TASKS as TASKS
 from ...errors import FormatError
+from .options import TASKS
 
-__all__ = ["TASKS"]  # the tasks, as ConvertOptions checks ``yolo_task``
+__all__ = ["TASKS"]  # the tasks (declared with the options: YoloOptions checks ``yolo_task``)
 
 DATA_YAML = "data.yaml"
 MAX_KEYPOINTS = 10_000  # per pose: far above any skeleton, far below what would exhaust memory
