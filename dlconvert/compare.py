@@ -133,9 +133,10 @@ def _area_change(a, b, tolerance: Tolerance) -> str | None:
 
 
 def is_declared_box(box, declared: tuple[float, float, float, float], tolerance: Tolerance) -> bool:
-    if box.is_rotated:
+    if box.upright() is None:  # oblique: no upright box
         return False
-    corners = np.array([[box.left, box.top], [box.right, box.bottom]])
+    left, top, right, bottom = box.bounds()
+    corners = np.array([[left, top], [right, bottom]])
     target = np.array([[declared[0], declared[1]], [declared[2], declared[3]]])
     if float(np.abs(corners - target).max()) <= tolerance.max_distance:
         return True
@@ -175,13 +176,14 @@ def iou(a: BaseAnnotationDefinition, b: BaseAnnotationDefinition) -> float:
     """Intersection over union of two area shapes: pixels when either is a mask, else exact areas."""
     if a.type == "binary" or b.type == "binary":
         return _pixel_iou(a, b)
-    if a.type == "box" and b.type == "box" and not a.is_rotated and not b.is_rotated:
-        return _box_iou(a.bounds(), b.bounds())
-    shape_a, shape_b = a.to_shapely(), b.to_shapely()
-    if shape_a.is_empty and shape_b.is_empty:
-        return 1.0
-    union = shape_a.union(shape_b).area
-    return float(shape_a.intersection(shape_b).area / union) if union > 0 else 0.0
+    if a.type == "box" and b.type == "box" and a.upright() is not None and b.upright() is not None:
+        return _box_iou(a.bounds(), b.bounds())  # sides parallel to the axes: bounds() is the region
+    with np.errstate(over="ignore", invalid="ignore"):  # coordinates near 1e308: NaN, which is no match
+        shape_a, shape_b = a.to_shapely(), b.to_shapely()
+        if shape_a.is_empty and shape_b.is_empty:
+            return 1.0
+        union = shape_a.union(shape_b).area
+        return float(shape_a.intersection(shape_b).area / union) if union > 0 else 0.0
 
 
 def _box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -231,9 +233,12 @@ def _distance(a, b) -> float | None:
     if a.type == "cube":
         return float(np.abs(a.points() - b.points()).max())
     if a.type == "box":
-        if bool(a.is_rotated) != bool(b.is_rotated) or (a.angle or 0) != (b.angle or 0):
+        if a.upright() is not None and b.upright() is not None:  # 0° and 90°, 180°, 360° …: their regions' edges
+            return float(np.abs(np.array(a.bounds()) - np.array(b.bounds())).max())
+        if not _same_turn(a.angle, b.angle, 180):
             return None
-        return float(np.abs(np.array(a.bounds()) - np.array(b.bounds())).max())
+        return float(np.abs(np.array([a.left, a.top, a.right, a.bottom]) -
+                            np.array([b.left, b.top, b.right, b.bottom])).max())
     if a.type in ("segment", "polyline"):
         first, second = _parts(a), _parts(b)
         if len(first) != len(second):
@@ -241,8 +246,14 @@ def _distance(a, b) -> float | None:
         return max((_hausdorff(p, q) for p, q in zip(first, second, strict=True)), default=0.0)
     if a.type == "ellipse":
         return max(abs(a.x - b.x), abs(a.y - b.y), abs(a.rx - b.rx), abs(a.ry - b.ry)) if (
-            (a.angle or 0) == (b.angle or 0)) else None
+            _same_turn(a.angle, b.angle, 180)) else None
     return None
+
+
+def _same_turn(first: float | None, second: float | None, period: float) -> bool:
+    """Whether two angles (degrees, None: 0) turn a shape that repeats every ``period`` degrees the same way:
+    a box or an ellipse turned by 180° or 360° more is the same shape with the same edges and radii."""
+    return ((first or 0.0) - (second or 0.0)) % period == 0
 
 
 def _parts(definition) -> list[np.ndarray]:
@@ -257,7 +268,8 @@ def _hausdorff(p: np.ndarray, q: np.ndarray) -> float:
         return 0.0 if len(p) == len(q) else math.inf
     if p.shape == q.shape and np.array_equal(p, q):
         return 0.0
-    return float(shapely.hausdorff_distance(shapely.MultiPoint(p), shapely.MultiPoint(q)))
+    with np.errstate(over="ignore", invalid="ignore"):  # coordinates near 1e308: inf, which is no match
+        return float(shapely.hausdorff_distance(shapely.MultiPoint(p), shapely.MultiPoint(q)))
 
 
 def _coordinates(definition) -> object:

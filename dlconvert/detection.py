@@ -45,7 +45,8 @@ class Detection:
     'images', 'annotations' and 'categories' lists"``). ``looked_for``: every format that did not →
     what it looks for (its ``FormatSpec.looks_for``). ``note``: why nothing could be asked (the path
     is a device), if so. ``refusals``: each format that knows the path is no dataset of it → why (a
-    COCO results list).
+    COCO results list, a folder of several datasets); kept when another format recognised the path (the answer
+    is that format, or the candidates).
     """
 
     path: Path
@@ -94,8 +95,12 @@ class Detection:
         if self.ambiguous:
             lines = [f"{self.path}: more than one format (choose with --from)"]
             lines += [f"  {name}: {why}" for name, why in self.matches.items()]
+            lines += [f"  {name}: not a dataset: {why}" for name, why in self.refusals.items()]
             return "\n".join(lines)
-        lines = [f"{self.path}: no known format" + (f" ({self.note})" if self.note else "")]
+        if self.refusals:  # a format knows what it is: not a dataset of it, or several
+            lines = [f"{self.path}: not one dataset dlconvert reads"]
+        else:
+            lines = [f"{self.path}: no known format" + (f" ({self.note})" if self.note else "")]
         lines += [f"  {name}: not a dataset: {why}" for name, why in self.refusals.items()]
         lines += [f"  {name}: looked for {what}" for name, what in self.looked_for.items()]
         return "\n".join(lines)
@@ -144,8 +149,8 @@ def detect_format(path: str | os.PathLike[str], formats: Iterable[FormatSpec] | 
                 why = None
             if why:
                 matches[spec.name] = why
-    return Detection(path, matches, _looked_for([s for s in specs if s.name not in matches]),
-                     refusals={} if matches else refusals)
+    return Detection(path, matches, _looked_for([s for s in specs if s.name not in matches and s.name not in refusals]),
+                     refusals=refusals)
 
 
 #: The first bytes of the archives exports come in: zip, gzip (.tar.gz), 7z, rar.

@@ -34,7 +34,7 @@ class OnError:
 class Issue:
     """One reported event. ``code`` is a stable dotted id (``coco.unsupported-type``) to filter on."""
 
-    kind: str  # "skipped", "approximated" or "failed"
+    kind: str  # "skipped", "approximated", "failed" or "warning"
     code: str
     message: str
     item: str | None = None
@@ -43,6 +43,18 @@ class Issue:
     label: str | None = None
     path: str | None = None
     where: str | None = None
+    #: A record that could not be read (:meth:`ConversionReport.bad_record`), skipped under ``on_error="skip"``;
+    #: a "skipped" issue without it is a deliberate skip: what the format holds and the reader or writer leaves out.
+    bad_input: bool = False
+
+    @property
+    def severity(self) -> str:
+        """The one rule telling bad data from the rest: ``"error"`` for a file, item or record that could not be
+        read (failed, or a bad record), ``"warning"`` for what a reader says about the data, else the kind
+        (``"skipped"``: left out on purpose and reported with its reason; ``"approximated"``)."""
+        if self.kind == "failed" or self.bad_input:
+            return "error"
+        return self.kind
 
     def __str__(self) -> str:
         place = ":".join(p for p in (self.path or self.item, self.where) if p)
@@ -93,7 +105,7 @@ class ConversionReport:
         self.annotations_in[annotation_type] += 1
         self.skipped[annotation_type] += 1
         self.issues.append(Issue("skipped", code, error.message, item=item, annotation_type=annotation_type,
-                                 label=label, path=error.path, where=error.where))
+                                 label=label, path=error.path, where=error.where, bad_input=True))
 
     def failed(self, error: DlconvertError, *, code: str = "file.invalid") -> None:
         """A file or item record that could not be read: raise it, or (``skip``) list it and go on."""

@@ -1,13 +1,16 @@
 """Checks over a dataset in any format, for ``dlconvert validate`` and ``info``.
 
-A source is read through its format's own reader with ``on_error="skip"``, so every file or
-record the reader refuses is listed with its place (file, JSON pointer or line) instead of
-stopping at the first. Every item read is then checked for what parsing does not enforce
-(:func:`check_collection`): degenerate shapes, duplicate ids, dangling parent ids, masks that do
-not fit their item, the same annotation twice, shapes outside the image. A YOLO source also gets
-Ultralytics' label-file counts: found, missing (an image without a label file: no objects),
-empty, corrupt (a file with a line or more that could not be read), plus label files without an
-image. A path that holds nothing of the named format is an error that says what was looked for.
+A source is read through its format's own reader with ``on_error="skip"``, so every file or record
+the reader refuses is listed with its place (file, JSON pointer or line) instead of stopping at the
+first: an error. What the reader leaves out on purpose and reports (a Labelbox mask only at a URL, a
+data row nobody labelled) is listed as skipped, with its reason, and counted by reason; it is no
+error (:attr:`dlconvert.report.Issue.severity` is the one rule). Every item read is then checked for
+what parsing does not enforce (:func:`check_collection`): degenerate shapes, duplicate ids, dangling
+parent ids, masks that do not fit their item, the same annotation twice, shapes outside the image. A
+YOLO source also gets Ultralytics' label-file counts: found, missing (an image without a label file:
+no objects), empty, corrupt (a file with a line or more that could not be read), plus label files
+without an image. A path that holds nothing of the named format is an error that says what was
+looked for.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ _IMAGE_NOT_FOUND_CODES = frozenset({"yolo.image-not-found"})
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding: ``severity`` is ``"error"`` (malformed, unreadable) or ``"warning"`` (suspicious)."""
+    """One finding: ``severity`` is ``"error"`` (malformed, unreadable), ``"warning"`` (suspicious) or
+    ``"skipped"`` (what the reader leaves out on purpose and says why: a mask only at a URL, a data row
+    nobody labelled — not wrong, but not read either)."""
 
     severity: str
     path: str | None
@@ -51,7 +56,8 @@ class Problem:
 
     def __str__(self) -> str:
         location = ":".join(p for p in (self.path, self.where) if p)
-        return f"{self.severity}: {location}: {self.message}" if location else f"{self.severity}: {self.message}"
+        message = f"{self.message} [{self.code}]" if self.severity == "skipped" and self.code else self.message
+        return f"{self.severity}: {location}: {message}" if location else f"{self.severity}: {message}"
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -62,9 +68,9 @@ def problem_from_error(error: DlconvertError) -> Problem:
 
 
 def problem_from_issue(issue: Issue) -> Problem:
-    """What a reader reported: a file or record it could not read (an error), or a warning about the source."""
-    severity = "warning" if issue.kind == "warning" else "error"
-    return Problem(severity, issue.path or issue.item, issue.where, issue.message, issue.code)
+    """What a reader reported, as :attr:`Issue.severity` tells it: a file or record it could not read (an
+    error), a warning about the source, or what it left out on purpose (skipped, with the reason)."""
+    return Problem(issue.severity, issue.path or issue.item, issue.where, issue.message, issue.code)
 
 
 # ==== one item ======================================================================================
@@ -206,9 +212,23 @@ class SourceCheck:
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
 
+    def skipped(self) -> Counter:
+        """What the reader left out on purpose, by reason (its report code): not counted among the items and
+        annotations, and no error."""
+        return Counter(p.code for p in self.problems if p.severity == "skipped")
+
+    def skipped_text(self) -> str:
+        """``2 skipped by the reader (labelbox.mask-not-fetched 2)``, or "" when none."""
+        skipped = self.skipped()
+        if not skipped:
+            return ""
+        reasons = ", ".join(f"{code} {count}" for code, count in sorted(skipped.items()))
+        return f"{sum(skipped.values())} skipped by the reader ({reasons})"
+
     def totals(self) -> str:
-        """One line: ``5 items checked: 0 errors, 0 warnings``."""
-        return f"{self.summary.items} items checked: {self.count('error')} errors, {self.count('warning')} warnings"
+        """One line: ``5 items checked: 0 errors, 0 warnings`` (and what the reader skipped, by reason)."""
+        line = f"{self.summary.items} items checked: {self.count('error')} errors, {self.count('warning')} warnings"
+        return f"{line}, {self.skipped_text()}" if self.skipped() else line
 
     def to_json(self) -> dict:
         return {
@@ -217,6 +237,7 @@ class SourceCheck:
             "items": self.summary.items,
             "errors": self.count("error"),
             "warnings": self.count("warning"),
+            "skipped": dict(sorted(self.skipped().items())),
             "label_files": None if self.label_files is None else self.label_files.to_json(),
             "problems": [p.to_json() for p in self.problems],
         }
@@ -251,11 +272,12 @@ def check_source(src: str | os.PathLike[str], fmt: str = "dataloop", options: Co
             yolo.add(collection)
         if deep:
             problems.extend(check_collection(collection, fmt=spec.name))
-    reader_problems = [problem_from_issue(i) for i in report.issues if i.kind in ("failed", "warning") or i.path]
+    reader_problems = [problem_from_issue(i) for i in report.issues]
     result.problems = _in_file_order(reader_problems + problems)
     if yolo is not None:
         result.label_files = yolo.counts(report.issues)
-    if not any(p.severity == "error" for p in reader_problems):  # unreadable files of the format are listed
+    # unreadable files of the format are listed, and so is what the reader left out on purpose (no item of it)
+    if not any(p.severity in ("error", "skipped") for p in reader_problems):
         _require_something(spec, src, result, dataset.declared_empty)
     return result
 

@@ -62,7 +62,7 @@ def test_sample_counts_are_what_the_sample_readme_says(sample_dir: Path):
 
 def _counts(document: dict) -> dict:
     """The summary's counts, without what ``info --json`` says besides them."""
-    return {k: v for k, v in document.items() if k not in ("format", "label_files", "problems")}
+    return {k: v for k, v in document.items() if k not in ("format", "label_files", "problems", "skipped")}
 
 
 def test_info_json_counts(cli_runner, sample_dir: Path):
@@ -74,7 +74,8 @@ def test_info_json_counts(cli_runner, sample_dir: Path):
     assert document["format"] == "dataloop" and document["label_files"] is None and document["problems"] == []
     # Keys in a stable order.
     assert list(document) == ["format", "items", "annotated_items", "annotations", "by_type", "by_label",
-                              "by_mimetype", "tracks", "frame_states", "max_frame", "label_files", "problems"]
+                              "by_mimetype", "tracks", "frame_states", "max_frame", "label_files", "skipped",
+                              "problems"]
 
 
 def test_info_json_on_the_json_folder_and_one_file(cli_runner, sample_dir: Path):
@@ -227,7 +228,7 @@ def test_validate_puts_its_summary_on_stdout(cli_runner, sample_dir: Path):
     assert result.stdout == "5 items checked: 0 errors, 0 warnings\n" and result.stderr == ""
     as_json = json.loads(cli_runner.invoke(main, ["validate", "--json", str(sample_dir)]).stdout)
     assert as_json == {"format": "dataloop", "source": str(sample_dir), "items": 5, "errors": 0, "warnings": 0,
-                       "label_files": None, "problems": []}
+                       "skipped": {}, "label_files": None, "problems": []}
 
 
 @pytest.mark.parametrize("argv", [["convert", "SRC", "OUT", "--to", "labelbox"],

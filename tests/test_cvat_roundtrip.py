@@ -92,8 +92,6 @@ def test_images_round_trip_keep_what_cvat_holds(items):
     _agrees(*_round_trip(items))
 
 
-@pytest.mark.xfail(strict=True, reason="compare._distance compares box angles as numbers, not modulo 360: a sliver "
-                                       "at -1° back at 359° falls to an IoU of noise (a change in compare.py)")
 def test_a_box_turned_by_a_negative_angle_comes_back_the_same():
     from dlconvert import AnnotationCollection, Box
 
@@ -137,19 +135,13 @@ CVAT_FILES = [
     "cvat/docling-cvat-tools/tests/cvat_to_docling/fixtures/009_rotation_on_table/input.xml",
     "cvat/docling-cvat-tools/tests/cvat_to_docling/fixtures/012_key_value_picture_glitch/input.xml",
 ]
-#: COCO writes a box turned by a multiple of 90° as a polygon and calls it approximated, but it reads back as the
-#: same upright box: an over-report of the COCO writer (reported to its owner), seen on these files.
-_COCO_QUARTER_TURNS = pytest.mark.xfail(strict=True, reason="the COCO writer over-reports boxes turned by 90°")
-
-
 def _from_cvat_cases() -> list:
     if not AVAILABLE:
         return NO_REAL_FILES
     cases = []
     for name in CVAT_FILES:
         for via in FORMATS:
-            marks = [_COCO_QUARTER_TURNS] if via == "coco" and ("009_" in name or "012_" in name) else []
-            cases.append(pytest.param(name, via, marks=marks, id=f"{name.split('/')[1]}-{name.split('/')[-2]}->{via}"))
+            cases.append(pytest.param(name, via, id=f"{name.split('/')[1]}-{name.split('/')[-2]}->{via}"))
     return cases
 
 

@@ -96,7 +96,7 @@ EXPECTED: dict[str, str | Several | None] = {
     "yolo/datumaro/yolo_dataset/strict": "yolo",
     "yolo/datumaro/yolo_dataset/strict/obj.data": "yolo",
     "yolo/roboflow-shoe-sole-seg": "yolo",
-    "yolo/dagshub/res": "yolo",  # three dataset YAMLs: the reader asks to name one
+    "yolo/dagshub/res": None,  # three dataset YAMLs: refused, each named (point at one)
     "yolo/dagshub/res/pose_2dim.yaml": "yolo",
     "dataloop/dtlpy-converters-examples/yolo/yolo": "yolo",
     "yolo/datumaro/dota_dataset": None,  # DOTA's labelTxt lines are not YOLO lines
@@ -130,7 +130,7 @@ EXPECTED: dict[str, str | Several | None] = {
     # folders holding two formats side by side: refused, both named
     "dataloop/dtlpy-converters-examples/voc": Several({"dataloop", "voc"}),
     "dataloop/dtlpy-converters-examples/yolo": Several({"dataloop", "yolo"}),
-    "dataloop/dtlpy-converters-examples": Several({"coco", "dataloop", "voc", "yolo"}),
+    "dataloop/dtlpy-converters-examples": Several({"coco", "dataloop", "yolo"}),  # VOC: two trees, refused
     "labelme/unet-pytorch": Several({"labelme", "voc"}),  # LabelMe JSON and the VOC masks made from it
     "labelme/unet-pytorch/datasets": Several({"labelme", "voc"}),
     # nothing dlconvert reads

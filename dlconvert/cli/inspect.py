@@ -2,10 +2,11 @@
 
 ``info`` and ``validate`` read SRC through the reader of ``--from`` (any format; by default the
 one detected, :mod:`dlconvert.detection`), listing every file or record it cannot read with its
-place instead of stopping at the first, and exit 1 when there is one. ``validate``'s findings are
-its output: one line per problem and the totals on stdout (or one JSON document with ``--json``).
-``info``'s output is the summary (stdout, or JSON); what it could not read goes to stderr, one
-``error:`` line each, as every command reports errors.
+place instead of stopping at the first, and exit 1 when there is one (an error). What the reader
+leaves out on purpose is listed as ``skipped:`` with its reason and counted by reason; warnings
+and skips keep exit 0 (``validate --strict`` fails on them too). ``validate``'s findings are its
+output: one line per problem and the totals on stdout (or one JSON document with ``--json``).
+``info``'s output is the summary (stdout, or JSON); its problems go to stderr, one line each.
 """
 
 from __future__ import annotations
@@ -55,21 +56,25 @@ def _echo_problems(problems, *, err: bool = False) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and the problems as one JSON document.")
 def info(src: Path, from_format: str | None, images: Path | None, as_json: bool) -> None:
     """Summarise SRC: items, annotations per type and label, frames (YOLO: label files found, missing,
-    empty, corrupt); exit 1 if a file or record could not be read (each is listed on stderr)."""
+    empty, corrupt), and what the reader skipped on purpose, by reason; exit 1 if a file or record could
+    not be read (each problem is listed on stderr)."""
     from .._json import dumps
 
     result = _check(src, from_format, images, deep=False)
     if as_json:
         document = {"format": result.format, **result.summary.to_json(),
                     "label_files": None if result.label_files is None else result.label_files.to_json(),
+                    "skipped": dict(sorted(result.skipped().items())),
                     "problems": [p.to_json() for p in result.problems]}
         click.echo(dumps(document).decode())
     else:
         click.echo(result.summary.to_text())
         if result.label_files is not None:
             click.echo(f"label files:  {result.label_files.to_text()}")
+        if result.skipped():
+            click.echo(f"not counted:  {result.skipped_text()}")
     _echo_problems(result.problems, err=True)
-    if result.problems:
+    if result.errors:
         sys.exit(EXIT_DATA_ERROR)
 
 
@@ -77,11 +82,11 @@ def info(src: Path, from_format: str | None, images: Path | None, as_json: bool)
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
 @_from_option
 @_images_option
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--strict", is_flag=True, help="Fail on warnings and on what the reader skipped too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts and every problem as one JSON document.")
 def validate(src: Path, from_format: str | None, images: Path | None, strict: bool, as_json: bool) -> None:
     """Check every file and item of SRC and list every problem with its file and place; exit 1 if any
-    error (with --strict, any warning)."""
+    error (with --strict, any warning or skip: what the reader left out on purpose, with its reason)."""
     from .._json import dumps
 
     result = _check(src, from_format, images, deep=True)

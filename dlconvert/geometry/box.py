@@ -19,10 +19,19 @@ from .base import BaseAnnotationDefinition, read_number, read_xy
 __all__ = ["Box", "rotate_points"]
 
 
+#: cos and sin of 0°, 90°, 180°, 270°: exact, so a box turned by a right angle keeps exact corners.
+_QUARTER_TURNS = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))
+
+
 def rotate_points(points: np.ndarray, angle_deg: float, center: tuple[float, float]) -> np.ndarray:
-    """Rotate ``(n, 2)`` points by ``angle_deg`` about ``center`` (clockwise on screen, y down)."""
-    theta = math.radians(angle_deg)
-    c, s = math.cos(theta), math.sin(theta)
+    """Rotate ``(n, 2)`` points by ``angle_deg`` about ``center`` (clockwise on screen, y down); a multiple of
+    90° turns them exactly (``math.cos(math.radians(90))`` is 6e-17, which moved corners off the pixel grid)."""
+    quarters, rest = divmod(angle_deg, 90.0)
+    if rest == 0 and math.isfinite(quarters):
+        c, s = _QUARTER_TURNS[int(quarters) % 4]
+    else:
+        theta = math.radians(angle_deg)
+        c, s = math.cos(theta), math.sin(theta)
     cx, cy = center
     dx = points[:, 0] - cx
     dy = points[:, 1] - cy
@@ -85,7 +94,23 @@ class Box(BaseAnnotationDefinition):
     # -- geometry --------------------------------------------------------------------------------
     @property
     def is_rotated(self) -> bool:
+        """Whether the stored edges are turned (an angle that is no multiple of 360°)."""
         return bool(self.angle) and (self.angle % 360) != 0
+
+    def upright(self) -> Box | None:
+        """The same region as a box that is not turned, when its sides are axis-parallel (an angle that is a
+        multiple of 90°: turned by 90° its width and height swap about the centre; the box itself when it is
+        not turned); None when it is oblique.
+
+        What a format without rotated boxes writes for it, exactly: no approximation.
+        """
+        if not self.is_rotated:
+            return self
+        if self.angle % 90 != 0:
+            return None
+        left, top, right, bottom = self.bounds()
+        return Box(left=left, top=top, right=right, bottom=bottom, label=self.label,
+                   attributes=dict(self.attributes) if self.attributes else None, description=self.description)
 
     def corners(self) -> np.ndarray:
         """The 4 corners (top-left, top-right, bottom-right, bottom-left before rotation), rotated."""

@@ -8,6 +8,7 @@ A flat list of points (not nested) is read as one ring.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,6 +51,16 @@ def signed_area(ring: np.ndarray) -> float:
     next_x, next_y = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))  # np.roll(·, -1), cheaper
     with np.errstate(over="ignore", invalid="ignore"):
         return 0.5 * float(np.dot(x, next_y) - np.dot(y, next_x))
+
+
+def _has_area(ring: np.ndarray) -> bool:
+    """Whether a ring encloses any area. Coordinates beyond ~1e154 overflow the shoelace (inf − inf is NaN,
+    which is no area either way): such a ring is measured scaled down to at most 1, where its sign is exact
+    enough to tell zero from not."""
+    area = signed_area(ring)
+    if math.isfinite(area):
+        return area != 0
+    return signed_area(ring / float(np.abs(ring).max())) != 0
 
 
 def _fast_ring(ring: list) -> np.ndarray | None:
@@ -188,7 +199,7 @@ class Polygon(_Rings):
         short = [i for i, r in enumerate(self.parts) if len(r) < 3]
         if short:
             return [f"polygon ring {short[0]} has {len(self.parts[short[0]])} points (needs 3)"]
-        if any(signed_area(r) for r in self.parts):  # the common case, and the cheap test: has area
+        if any(_has_area(r) for r in self.parts):  # the common case, and the cheap test: has area
             return []
         if all(len(np.unique(r, axis=0)) < 3 for r in self.parts):
             return ["polygon has fewer than 3 distinct points"]

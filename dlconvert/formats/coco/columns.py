@@ -181,7 +181,8 @@ def _lookup(known: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
 
 
 def _declared_boxes(records: list[_Record]) -> np.ndarray | None:
-    """Each record's ``bbox`` as x, y, w, h (NaN where none); None when one is not 4 finite numbers, w, h ≥ 0."""
+    """Each record's ``bbox`` as x, y, w, h (NaN where none); None when one is not 4 finite numbers, w, h ≥ 0,
+    with a finite right and bottom."""
     boxes = np.full((len(records), 4), np.nan)
     given = [i for i, r in enumerate(records) if r.bbox is not None and r.bbox is not _UNSET]
     values = [records[i].bbox for i in given]
@@ -192,7 +193,9 @@ def _declared_boxes(records: list[_Record]) -> np.ndarray | None:
     chosen = boxes[given]
     if not np.isfinite(chosen).all() or (chosen[:, 2:] < 0).any():
         return None
-    return boxes
+    with np.errstate(over="ignore"):
+        ends = chosen[:, :2] + chosen[:, 2:]
+    return boxes if np.isfinite(ends).all() else None  # a right or bottom beyond float: the object reader says so
 
 
 def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows: np.ndarray):

@@ -75,7 +75,8 @@ class ShapeWriter:
 
     # -- one builder per type: (the record's fields, the approximation to report once it is kept) or None ----
     def _box(self, annotation: Annotation, width, height, item) -> tuple[dict, str | None]:
-        definition = annotation.annotation_definition
+        turned = annotation.annotation_definition
+        definition = turned.upright() or turned  # turned by a right angle: the same region, upright, exactly
         left, top, right, bottom = definition.bounds()
         record = {"segmentation": [definition.corners().reshape(-1).tolist()], "area": float(definition.area),
                   "bbox": [left, top, right - left, bottom - top], "iscrowd": 0}

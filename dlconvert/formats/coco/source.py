@@ -10,6 +10,7 @@ triplets' for ``num_keypoints`` (and a lone pose's ``bbox`` and ``area``).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .._fingerprint import fingerprint, geometry_fingerprint, still_matches
@@ -71,10 +72,12 @@ def keypoints_unchanged(kept: dict, keypoints: list) -> bool:
 def source_bbox(annotation: Annotation) -> tuple[float, float, float, float] | None:
     """``(left, top, right, bottom)`` of the COCO ``bbox`` the annotation was read with, while its shape
     is unchanged — the box a COCO dataset declares for the object, which other writers should
-    use for it rather than the polygon's bounds (they differ in real COCO files)."""
+    use for it rather than the polygon's bounds (they differ in real COCO files). None too for a ``bbox``
+    whose right or bottom edge overflows a float (``[1e308, 0, 1e308, 1]``): no box to write."""
     kept = annotation_coco(annotation)
     bbox = kept.get("bbox")
     if not numbers(bbox, 4) or not shape_unchanged(annotation, kept):
         return None
     x, y, w, h = (float(v) for v in bbox)
-    return (x, y, x + w, y + h)
+    right, bottom = x + w, y + h  # Python floats: inf on overflow, no warning
+    return (x, y, right, bottom) if math.isfinite(right) and math.isfinite(bottom) else None

@@ -94,9 +94,10 @@ def _geometry(annotation: Annotation, size: tuple[int, int] | None,
     if kind == "box":
         if kept_type in ("oriented_rectangle", "rotation"):
             return kept_type, kept_points(annotation) or oriented_points(definition), None
-        if not definition.is_rotated:
+        upright = definition.upright()  # turned by a right angle: the same region as a rectangle, exactly
+        if upright is not None:
             corners = rectangle_corners if annotation_labelme(annotation).get("corners") == 4 else rectangle_points
-            return "rectangle", kept_points(annotation) or corners(definition), None
+            return "rectangle", kept_points(annotation) or corners(upright), None
         approximations.append(approximation("box (rotated)"))
         return "polygon", _outline(definition.corners(), "corners"), None
     if kind == "segment":

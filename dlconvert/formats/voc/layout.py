@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ...errors import FormatError
 
-__all__ = ["LOOKS_FOR", "Layout", "find_layout", "folder"]
+__all__ = ["LOOKS_FOR", "Layout", "find_layout", "folder", "is_tree"]
 
 LOOKS_FOR = ("*.xml files (Annotations/*.xml in a VOC devkit tree), or SegmentationObject/*.png and "
              "SegmentationClass/*.png")
@@ -35,7 +35,8 @@ def folder(root: Path, name: str) -> Path:
     return root / name
 
 
-def _is_tree(root: Path) -> bool:
+def is_tree(root: Path) -> bool:
+    """Whether ``root`` is a VOC devkit tree (it holds Annotations/, JPEGImages/, ImageSets/ …), by a few stats."""
     return any(folder(root, name).is_dir() for name in _TREE_FOLDERS)
 
 
@@ -82,7 +83,7 @@ def find_layout(src: Path) -> Layout:
             root, xml_root = src.parent, src
         else:
             root = src
-            if not _is_tree(root) and not any(p.suffix.lower() == ".xml" for p in root.iterdir() if p.is_file()):
+            if not is_tree(root) and not any(p.suffix.lower() == ".xml" for p in root.iterdir() if p.is_file()):
                 root = _the_tree_below(root)
             xml_root = folder(root, "Annotations") if folder(root, "Annotations").is_dir() else root
         files = sorted((p for p in xml_root.rglob("*.xml") if not p.name.startswith(".")),
@@ -101,9 +102,9 @@ def _the_tree_below(root: Path) -> Path:
     ``VOCdevkit``), else ``root``. Several trees (VOC2007 beside VOC2012) are refused: read as one folder
     of XML files, their items would be named by their Annotations paths and their masks lost."""
     children = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    trees = [p for p in children if _is_tree(p)]
+    trees = [p for p in children if is_tree(p)]
     if not trees:
-        trees = [g for p in children for g in sorted(p.iterdir()) if g.is_dir() and _is_tree(g)]
+        trees = [g for p in children for g in sorted(p.iterdir()) if g.is_dir() and is_tree(g)]
     if len(trees) > 1:
         shown = ", ".join(tree.relative_to(root).as_posix() for tree in trees[:4]) + (" …" if len(trees) > 4 else "")
         raise FormatError(f"{len(trees)} VOC devkit trees in this folder ({shown}): convert one at a time "
@@ -115,7 +116,7 @@ def _image_roots(root: Path, xml_root: Path) -> tuple[Path, ...]:
     """Where VOC tools look for an item's image: ``JPEGImages/`` in a devkit tree, else ``images/``
     beside the XML folder (LabelImg, icevision), else beside the XML files (Roboflow)."""
     roots = []
-    if _is_tree(root) or xml_root != root:
+    if is_tree(root) or xml_root != root:
         roots.append(folder(root, "JPEGImages"))
     if (root / "images").is_dir():
         roots.append(root / "images")

@@ -112,9 +112,10 @@ ATTRIBUTES_DROPPED = Way("approximated", "yolo.attributes-dropped", "YOLO lines 
 
 
 def kind_of(annotation: Annotation) -> str:
-    """The table's kind of an annotation (a rotated box apart; several rings are told by :func:`way_of`)."""
+    """The table's kind of an annotation (a rotated box apart — one turned by a right angle is an upright box of
+    the same region; several rings are told by :func:`way_of`)."""
     kind = annotation.type
-    if kind == "box" and annotation.annotation_definition.is_rotated:
+    if kind == "box" and annotation.annotation_definition.upright() is None:
         return "box (rotated)"
     return kind
 

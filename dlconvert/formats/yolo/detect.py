@@ -6,6 +6,11 @@ What the reader starts from (:func:`.layout.discover`), looked at without readin
 is a label line: a class index and at least four numbers, the normalised coordinates (a pose's
 visibilities and a video's frame column stay small too). Names files, image lists and read-me's are
 not label files. A YAML is read as text, line by line (never parsed: it is untrusted).
+
+A folder that is no dataset itself but holds several (:func:`datasets_inside`: CVAT's and Datumaro's
+folders of exports, each with its own ``data.yaml``; or dataset YAMLs side by side) is refused,
+naming them (:class:`~dlconvert.errors.NotADatasetError`): read as one folder of label files, their
+own layouts and class names would be lost.
 """
 
 from __future__ import annotations
@@ -14,16 +19,18 @@ import math
 import re
 from pathlib import Path
 
-from .._sniff import HEAD_BYTES, first_line, listing, read_head, relative, walk
-from .common import DATA_YAML, NAMES_FILES
+from ...errors import NotADatasetError
+from .._sniff import HEAD_BYTES, MAX_DEPTH, MAX_FOLDERS, first_line, listing, read_head, relative, walk
+from .common import DATA_YAML, NAMES_FILES, SPLIT_KEYS
 
-__all__ = ["detect"]
+__all__ = ["datasets_inside", "detect"]
 
 _YAML_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:", re.M)
 _YAML_KEYS = ("names", "nc", "path", "train", "val", "valid", "test", "kpt_shape")
 _DARKNET_KEYS = ("classes", "train", "valid", "test", "names")
 _SNIFFED = 8  # label files looked into
 _SHOWN = 40  # characters of a label line quoted in a reason
+_NAMED = 4  # datasets named in a refusal
 
 
 def detect(path: Path) -> str | None:
@@ -66,24 +73,94 @@ def _darknet(path: Path) -> str | None:
 
 
 def _folder(folder: Path) -> str | None:
+    why = _root(folder)
+    if why is None:
+        datasets = datasets_inside(folder)
+        if datasets:
+            named = ", ".join(datasets[:_NAMED]) + (f" and {len(datasets) - _NAMED} more" if len(datasets) > _NAMED
+                                                   else "")
+            raise NotADatasetError(f"a folder of {len(datasets)} YOLO datasets ({named}): dlconvert reads one "
+                                   "dataset at a time: point at one of them", path=folder)
+        return _label_files(folder)
+    return why
+
+
+def _root(folder: Path) -> str | None:
+    """Why ``folder`` is a YOLO dataset's root (a dataset YAML, an obj.data, images/ beside labels/), or None.
+
+    Several dataset YAMLs side by side (and no data.yaml) are several datasets: refused, each named.
+    """
+    yamls = _dataset_yamls(folder)
+    if len(yamls) > 1:
+        raise NotADatasetError(f"a folder of {len(yamls)} YOLO dataset YAML files ({', '.join(yamls[:_NAMED])}"
+                               f"{' …' if len(yamls) > _NAMED else ''}) and no data.yaml: each is a dataset: point "
+                               "at the one you mean", path=folder)
+    return _root_reason(folder, yamls)
+
+
+def _dataset_yamls(folder: Path) -> list[str]:
+    """The dataset YAMLs of a folder: its data.yaml alone when it has one (the reader takes it), else each YAML
+    with ``names`` or ``nc``."""
     entries = {entry.name: entry for entry in listing(folder)}
     if DATA_YAML in entries and entries[DATA_YAML].is_file:
-        return _yaml(folder / DATA_YAML, required=True)
-    files = [name for name, entry in entries.items() if entry.is_file]
-    yamls = [(name, why) for name in files if name.lower().endswith((".yaml", ".yml"))
-             for why in [_yaml(folder / name, required=False)] if why is not None]
-    if len(yamls) > 1:
-        shown = ", ".join(name for name, _ in yamls[:3]) + (" …" if len(yamls) > 3 else "")
-        return f"{len(yamls)} dataset YAML files ({shown}: the YOLO reader takes one, name it)"
+        return [DATA_YAML]
+    return [name for name, entry in entries.items() if entry.is_file and name.lower().endswith((".yaml", ".yml"))
+            and _yaml(folder / name, required=False) is not None]
+
+
+def _root_reason(folder: Path, yamls: list[str]) -> str | None:
+    return _configuration(folder, yamls) or _images_and_labels(folder)
+
+
+def _configuration(folder: Path, yamls: list[str]) -> str | None:
+    """Why ``folder`` has a dataset configuration of its own (its one dataset YAML, an obj.data), or None."""
     if yamls:
-        return yamls[0][1]
-    for name in files:
-        why = _darknet(folder / name) if name.lower().endswith(".data") else None
+        return _yaml(folder / yamls[0], required=yamls[0] == DATA_YAML)
+    for entry in listing(folder):
+        why = _darknet(folder / entry.name) if entry.is_file and entry.name.lower().endswith(".data") else None
         if why is not None:
             return why
+    return None
+
+
+def _images_and_labels(folder: Path) -> str | None:
+    entries = {entry.name: entry for entry in listing(folder)}
     if entries.get("images") and entries["images"].is_dir and entries.get("labels") and entries["labels"].is_dir:
         return "images/ and labels/ folders"
-    return _label_files(folder)
+    return None
+
+
+def datasets_inside(folder: Path) -> list[str]:
+    """The YOLO datasets below ``folder`` (a few levels down, bounded), relative to it, when there are two or
+    more and one at least has its own configuration (a dataset YAML or an obj.data); else ``[]``.
+
+    A dataset is a folder with a data.yaml, one dataset YAML or an obj.data (several YAMLs side by side are
+    named one by one), or images/ beside labels/ — except a split's (``train/images``, ``valid/labels``:
+    Roboflow's splits of one dataset, which the reader reads as one). Folders below a dataset are its own.
+    """
+    found: list[tuple[str, bool]] = []  # (name, has its own configuration)
+    queue = [(folder / entry.name, 1) for entry in listing(folder) if entry.is_dir and not entry.name.startswith(".")]
+    visited = 0
+    while queue and visited < MAX_FOLDERS:
+        current, depth = queue.pop(0)
+        visited += 1
+        yamls = _dataset_yamls(current)
+        if len(yamls) > 1:
+            found += [(relative(current / name, folder), True) for name in yamls]
+            continue
+        if _configuration(current, yamls) is not None:
+            found.append((relative(current, folder), True))
+            continue
+        if _images_and_labels(current) is not None:
+            if current.name.lower() not in SPLIT_KEYS:
+                found.append((relative(current, folder), False))
+            continue
+        if depth < MAX_DEPTH:
+            queue += [(current / entry.name, depth + 1) for entry in listing(current)
+                      if entry.is_dir and not entry.name.startswith(".")]
+    if len(found) < 2 or not any(configured for _, configured in found):
+        return []
+    return [name for name, _ in found]
 
 
 def _label_files(folder: Path) -> str | None:

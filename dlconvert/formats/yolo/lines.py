@@ -48,7 +48,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...geometry import Polygon
+from ...compare import Tolerance, geometry_change
+from ...geometry import Box, Polygon
 from ...geometry.polygon import signed_area
 from .._fingerprint import still_matches
 from .._keypoints import VISIBILITY_ATTRIBUTE, VISIBILITY_NAMES, pose_partners, visibility
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 #: Kinds that are written as a shape (of their own, or as a pose's box).
 SHAPES = ("box", "segment", "binary", "ellipse")
 _EXACT = Way("exact")
+_ROTATED_AS_BOUNDS = way_of("box (rotated)", "detect").code
 
 
 class LineWriter:
@@ -219,6 +221,9 @@ class LineWriter:
             if bounds is not None:
                 way = _EXACT
         left, top, right, bottom = bounds or definition.bounds()
+        if way.code == _ROTATED_AS_BOUNDS and geometry_change(
+                definition, Box(left=left, top=top, right=right, bottom=bottom), Tolerance()) is None:
+            way = _EXACT  # a box turned by a hair off a right angle: its bounds are the same region, as verify sees it
         width, height = float(size[0]), float(size[1])
         (x0, y0, x1, y1), clipped = self._clamp([left / width, top / height, right / width, bottom / height])
         if x1 <= x0 or y1 <= y0:
