@@ -376,7 +376,7 @@ class Converter:
     def _in_shards(self, plan: SourcePlan, target: FormatSpec, meta: Dataset, hooks: Hooks,
                    options: ConvertOptions) -> bool:
         """Whether to spread this conversion over workers: worth it, possible, and the hooks can travel."""
-        if not parallel.worth_sharding(len(plan.units), self.concurrency, self.executor):
+        if plan.one_pass or not parallel.worth_sharding(len(plan.units), self.concurrency, self.executor):
             return False
         writable = target.writes_in_shards(meta, options)
         return writable and parallel.picklable(hooks, cloud=self.executor is not None)

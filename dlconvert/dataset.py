@@ -44,6 +44,9 @@ class SourcePlan:
     images_root: Path | None = None
     image_roots: tuple[Path, ...] = ()  # as Dataset.image_roots
     declared_empty: bool = False  # as Dataset.declared_empty
+    #: Only one ordered pass can read this source (a dataset-wide fact that its items decide as they are read,
+    #: which the plan could not settle cheaply: the format's ``plan`` says when); it is never cut into shards.
+    one_pass: bool = False
 
 
 @dataclass

@@ -16,9 +16,10 @@ import pytest
 from realfiles import real_file, requires_real_files
 
 import dlconvert
+from dlconvert import Converter
 from dlconvert.cli import main
 from dlconvert.detection import detect_format
-from dlconvert.errors import FormatError
+from dlconvert.errors import FormatError, NotADatasetError
 
 CVAT_YOLO = "yolo/cvat-datumaro"  # 8 YOLOv8 exports side by side, each with its data.yaml
 
@@ -125,3 +126,11 @@ def test_a_coco_folder_of_several_files_is_still_one_dataset_with_splits(tmp_pat
         (tmp_path / f"instances_{split}.json").write_text(json.dumps(document), encoding="utf-8")
     assert detect_format(tmp_path).format == "coco"
     assert len(list(dlconvert.read(tmp_path))) == 2
+
+
+@requires_real_files
+def test_naming_yolo_on_a_folder_of_several_yolo_datasets_says_so_too(tmp_path):
+    """``--from yolo`` (no detection) on a folder of YOLO exports: the same refusal, naming them, not a
+    misleading "label file has no image"."""
+    with pytest.raises(NotADatasetError, match=r"a folder of 8 YOLO datasets .*point at one of them"):
+        Converter().run(real_file("yolo/cvat-datumaro"), "yolo", tmp_path / "out", "coco")

@@ -147,7 +147,7 @@ def _render_sharded(source, src: Path, dst: Path, views, options: ConvertOptions
         if label_map is None:
             items = source.read_units(plan.context, plan.units, options, ConversionReport())
             label_map = LabelMap.from_names(a.annotation_definition.label for c in items for a in c)
-        if not parallel.worth_sharding(len(plan.units), workers, executor):
+        if plan.one_pass or not parallel.worth_sharding(len(plan.units), workers, executor):
             items = source.read_units(plan.context, plan.units, options, ConversionReport())
             report = render_items(items, dst, views, images=images, label_map=label_map, style=style,
                                   allow_missing_images=allow_missing_images, progress=progress)

@@ -71,7 +71,7 @@ from .detect import detect
 from .layout import LOOKS_FOR
 from .masks import VOC_CLASSES, voc_colormap
 from .options import VocOptions
-from .read import read
+from .read import plan, read, read_units
 from .write import finish, write, write_shard
 
 __all__ = ["CAPABILITIES", "FORMAT", "VOC_CLASSES", "read", "voc_colormap", "write"]
@@ -83,6 +83,8 @@ FORMAT = FormatSpec(
     approximates=approximates(),
     read=read,
     write=write,
+    plan=plan,
+    read_units=read_units,
     write_shard=write_shard,
     finish=finish,
     write_table=write_table,

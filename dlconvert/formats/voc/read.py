@@ -14,6 +14,7 @@ is the one class value under its pixels (void aside). Masks must have the image'
 
 from __future__ import annotations
 
+import dataclasses
 import mimetypes
 import posixpath
 from collections.abc import Iterator
@@ -34,10 +35,10 @@ from .masks import VOID, ClassTable, dataset_labels, read_index_png
 from .safe_xml import element_text, number, parse_xml, place
 
 if TYPE_CHECKING:
-    from ...dataset import ConvertOptions, Dataset
+    from ...dataset import ConvertOptions, Dataset, SourcePlan
     from ...report import ConversionReport
 
-__all__ = ["CLASS_REGION", "OBJECT_TAGS", "read", "read_back_text"]
+__all__ = ["CLASS_REGION", "OBJECT_TAGS", "plan", "read", "read_back_text", "read_units"]
 
 #: ``metadata.user.voc.segmentation`` of a class region (SegmentationClass pixels no object claims).
 CLASS_REGION = "class"
@@ -47,29 +48,53 @@ OBJECT_TAGS = ("pose", *_FLAG_TAGS)
 _DOCUMENT_TAGS = ("folder", "filename", "path", "source", "size", "segmented", "object")
 
 
-def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
-    """Read a VOC folder (or one XML file) lazily, one item per XML file or PNG-only stem."""
-    from ...dataset import Dataset
+def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
+    """A VOC source cut for sharded reading: one unit per item — ``["xml", path under the XML folder]`` or
+    ``["png", stem]`` (segmentation PNGs without an XML) — and the label map and class table.
+
+    The label map is the one the source states (``--labels``, ``labelmap.json``, ``labelmap.txt``,
+    the VOC classes beside class PNGs), else None: labels are then met as the XML files are read,
+    and a writer that numbers labels in the order met leaves the job to one ordered pass
+    (``NeedsSequential``), so the order is the one pass's.
+    """
+    from ...dataset import SourcePlan
 
     layout = find_layout(src)
     label_map, classes = dataset_labels(layout.root, options.labels, layout.class_dir is not None)
-    reader = _Reader(layout, classes, options, report)
+    units = [["xml", path.relative_to(layout.xml_root).as_posix()] for path in layout.xml_files]
+    units += [["png", stem] for stem in layout.mask_stems]
+    context = (dataclasses.replace(layout, xml_files=[], mask_stems=[]), classes)  # the lists travel as units
+    images_root = options.images or (layout.image_roots[0] if layout.image_roots else None)
+    return SourcePlan(units, context=context, labels=label_map, images_root=images_root,
+                      image_roots=layout.image_roots)
 
-    def items() -> Iterator[AnnotationCollection]:
-        for path in layout.xml_files:
+
+def read_units(context: tuple[Layout, ClassTable], units: list, options: ConvertOptions, report: ConversionReport
+               ) -> Iterator[AnnotationCollection]:
+    """The items of a run of units, read when asked for."""
+    layout, classes = context
+    reader = _Reader(layout, classes, options, report)
+    for kind, name in units:
+        if kind == "xml":
+            path = layout.xml_root / name
             try:
                 yield reader.xml_item(path)
             except DlconvertError as exc:
                 report.failed(exc.at(path=path), code="voc.invalid-file")
-        for stem in layout.mask_stems:
-            try:
-                yield reader.mask_item(stem)
-            except DlconvertError as exc:
-                report.failed(exc.at(path=reader.pngs(stem)[0] or reader.pngs(stem)[1]), code="voc.invalid-file")
+            continue
+        try:
+            yield reader.mask_item(name)
+        except DlconvertError as exc:
+            report.failed(exc.at(path=reader.pngs(name)[0] or reader.pngs(name)[1]), code="voc.invalid-file")
 
-    images_root = options.images or (layout.image_roots[0] if layout.image_roots else None)
-    return Dataset(items(), labels=label_map, images_root=images_root, total=layout.total,
-                   image_roots=layout.image_roots)
+
+def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
+    """Read a VOC folder (or one XML file) lazily, one item per XML file or PNG-only stem."""
+    from ...dataset import Dataset
+
+    source = plan(src, options, report)
+    return Dataset(read_units(source.context, source.units, options, report), labels=source.labels,
+                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots)
 
 
 class _Reader:

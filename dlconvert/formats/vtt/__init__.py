@@ -102,7 +102,7 @@ from __future__ import annotations
 
 from .. import FormatSpec
 from .detect import detect
-from .reader import VttCue, VttDocument, from_vtt_file, read, read_vtt_text
+from .reader import VttCue, VttDocument, from_vtt_file, plan, read, read_units, read_vtt_text
 from .text import (
     DEFAULT_MIMETYPE,
     cue_text,
@@ -138,6 +138,8 @@ FORMAT = FormatSpec(
     approximates={},
     read=read,
     write=write,
+    plan=plan,
+    read_units=read_units,
     options=frozenset({"extras"}),  # vtt_default_label, vtt_mimetype (reading)
     looks_for="*.vtt files (in the folder and its subfolders)",
     detect=detect,

@@ -12,7 +12,7 @@ import mimetypes
 import os
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,10 +43,10 @@ from .text import (
 )
 
 if TYPE_CHECKING:
-    from ...dataset import ConvertOptions, Dataset
+    from ...dataset import ConvertOptions, Dataset, SourcePlan
     from ...report import ConversionReport
 
-__all__ = ["BadRecord", "VttCue", "VttDocument", "from_vtt_file", "read", "read_vtt_text"]
+__all__ = ["BadRecord", "VttCue", "VttDocument", "from_vtt_file", "plan", "read", "read_units", "read_vtt_text"]
 
 #: The WebVTT options a reader takes in ``ConvertOptions.extras``.
 _EXTRAS = ("vtt_default_label", "vtt_mimetype")
@@ -360,28 +360,43 @@ def _vtt_files(src: Path) -> tuple[Path, list[Path]]:
     return src, sorted(files, key=lambda p: p.relative_to(src).as_posix())
 
 
+def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
+    """The ``.vtt`` files of a source, one unit each (its path under the source folder); the reading
+    options (``extras``) are checked here, before any file is read."""
+    from ...dataset import SourcePlan
+
+    root, files = _vtt_files(Path(src))
+    _reading_extras(options)
+    return SourcePlan([path.relative_to(root).as_posix() for path in files], context=str(root),
+                      images_root=options.images)
+
+
+def read_units(context: str, units: list, options: ConvertOptions, report: ConversionReport
+               ) -> Iterator[AnnotationCollection]:
+    """The items of a run of ``.vtt`` files, read when asked for."""
+    root = Path(context)
+    default_label = _reading_extras(options)[0]
+    listings: dict[Path, dict[str, str]] = {}  # the media under --images, per folder
+    for relative in units:
+        path = root / relative
+        stem = relative[: -len(path.suffix)] if path.suffix else relative  # a file named without .vtt keeps its name
+        filename, mimetype = _media_for(stem, options, listings)
+
+        def bad(error: FormatError, code: str, filename=filename) -> None:
+            report.bad_record(error, code=code, annotation_type="subtitle", item=filename)
+
+        try:
+            document = read_vtt_text(read_input_bytes(path, "a WebVTT file"), path, bad=bad)
+        except FormatError as exc:  # the whole file (under "fail", also a bad cue: raised again)
+            report.failed(exc, code="vtt.invalid-file")
+            continue
+        yield _collection(document, filename, mimetype, default_label)
+
+
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """Read a ``.vtt`` file, or every ``.vtt`` under a folder, into one item per file, lazily."""
     from ...dataset import Dataset
 
-    src = Path(src)
-    root, files = _vtt_files(src)
-    default_label = _reading_extras(options)[0]
-    listings: dict[Path, dict[str, str]] = {}
-
-    def items():
-        for path in files:
-            relative = path.relative_to(root).as_posix()
-            filename, mimetype = _media_for(relative[: -len(path.suffix)], options, listings)
-
-            def bad(error: FormatError, code: str, filename=filename) -> None:
-                report.bad_record(error, code=code, annotation_type="subtitle", item=filename)
-
-            try:
-                document = read_vtt_text(read_input_bytes(path, "a WebVTT file"), path, bad=bad)
-            except FormatError as exc:  # the whole file (under "fail", also a bad cue: raised again)
-                report.failed(exc, code="vtt.invalid-file")
-                continue
-            yield _collection(document, filename, mimetype, default_label)
-
-    return Dataset(items(), labels=None, images_root=options.images, total=len(files))
+    source = plan(src, options, report)
+    return Dataset(read_units(source.context, source.units, options, report), labels=None,
+                   images_root=source.images_root, total=len(source.units))

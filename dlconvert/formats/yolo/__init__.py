@@ -27,7 +27,7 @@ from .detect import detect
 from .names import class_names
 from .options import YoloOptions
 from .plane import merge_rings
-from .reader import read
+from .reader import plan, read, read_units
 from .writer import finish, one_pass, write, write_shard
 
 __all__ = ["DATA_YAML", "FORMAT", "TASKS", "class_names", "merge_rings", "read", "write"]
@@ -39,6 +39,8 @@ FORMAT = FormatSpec(
     approximates=approximates(),
     read=read,
     write=write,
+    plan=plan,
+    read_units=read_units,
     write_shard=write_shard,
     finish=finish,
     write_table=write_table,

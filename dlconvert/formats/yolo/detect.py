@@ -23,7 +23,7 @@ from ...errors import NotADatasetError
 from .._sniff import HEAD_BYTES, MAX_DEPTH, MAX_FOLDERS, first_line, listing, read_head, relative, walk
 from .common import DATA_YAML, NAMES_FILES, SPLIT_KEYS
 
-__all__ = ["datasets_inside", "detect"]
+__all__ = ["datasets_inside", "detect", "refuse_several_datasets"]
 
 _YAML_KEY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:", re.M)
 _YAML_KEYS = ("names", "nc", "path", "train", "val", "valid", "test", "kpt_shape")
@@ -75,14 +75,20 @@ def _darknet(path: Path) -> str | None:
 def _folder(folder: Path) -> str | None:
     why = _root(folder)
     if why is None:
-        datasets = datasets_inside(folder)
-        if datasets:
-            named = ", ".join(datasets[:_NAMED]) + (f" and {len(datasets) - _NAMED} more" if len(datasets) > _NAMED
-                                                   else "")
-            raise NotADatasetError(f"a folder of {len(datasets)} YOLO datasets ({named}): dlconvert reads one "
-                                   "dataset at a time: point at one of them", path=folder)
+        refuse_several_datasets(folder)
         return _label_files(folder)
     return why
+
+
+def refuse_several_datasets(folder: Path) -> None:
+    """:class:`NotADatasetError` naming them when ``folder`` holds several YOLO datasets
+    (:func:`datasets_inside`): detection and the reader (``--from yolo``) say the same."""
+    datasets = datasets_inside(folder)
+    if datasets:
+        named = ", ".join(datasets[:_NAMED]) + (f" and {len(datasets) - _NAMED} more" if len(datasets) > _NAMED
+                                               else "")
+        raise NotADatasetError(f"a folder of {len(datasets)} YOLO datasets ({named}): dlconvert reads one "
+                               "dataset at a time: point at one of them", path=folder)
 
 
 def _root(folder: Path) -> str | None:

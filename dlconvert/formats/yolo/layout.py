@@ -36,6 +36,7 @@ from ...labels import LABELMAP_FILENAME
 from . import image_sizes
 from .common import DATA_YAML, NAMES_FILES, SPLIT_KEYS, read_text
 from .config import darknet_entries, find_names_file, invalid, load_yaml, names_file, names_from_yaml, pose_config
+from .detect import refuse_several_datasets
 
 if TYPE_CHECKING:
     from ...dataset import ConvertOptions
@@ -344,6 +345,7 @@ def discover(src: Path, options: ConvertOptions, report: ConversionReport) -> La
         return _darknet_layout(datas[0], options, report)
     if (src / "images").is_dir():
         return _folder_layout(src, src, options, report, None)
+    refuse_several_datasets(src)
     return _loose_layout(src, options, report)
 
 

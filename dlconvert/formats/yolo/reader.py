@@ -6,6 +6,8 @@
   wrote the dataset with) or the same file has polygons of other sizes: then a polygon; any other
   odd count ≥ 7 → polygon. ``options.yolo_task`` forces the reading. The
   dataset's task (the richest kind read, or pose with ``kpt_shape``) is kept in the label map.
+* Sharded reading (:func:`plan`, :func:`read_units`): one unit per image; the dataset's task is
+  settled before any shard reads (:mod:`.task_scan`), or the plan is read in one process.
 * Item: ``filename`` = ``/`` + the image path under its split's image folder (with ``/<split>``
   in front when the dataset has several splits, so ``train/1.jpg`` and ``val/1.jpg`` stay two
   items), ``width``/``height`` = the stored image size and the EXIF orientation from the header
@@ -51,15 +53,16 @@ from ...errors import DlconvertError, FormatError
 from ...geometry import Box, Point, Polygon, Pose
 from ...images import image_info
 from ...labels import PoseTemplate
+from ...report import ConversionReport, OnError
 from .._keypoints import VISIBILITY_ATTRIBUTE, VISIBILITY_NAMES
 from .common import CORNERS_KEY, FINGERPRINT_KEY, LOOKS_FOR, RANK, SPLIT_KEY, read_text
 from .layout import Layout, Source, discover
 from .names import pose_templates, read_label_map
 from .plane import box_fingerprint, rectangle
+from .task_scan import settled_task
 
 if TYPE_CHECKING:
-    from ...dataset import ConvertOptions, Dataset
-    from ...report import ConversionReport
+    from ...dataset import ConvertOptions, Dataset, SourcePlan
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 #: Ultralytics accepts normalised values up to 1 % outside [0, 1] (``verify_image_label``).
@@ -275,9 +278,15 @@ def _pose_annotations(tokens: list[str], label: str, index: int, number: int, ob
 
 
 # ==== reading: items ===============================================================================
-def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
-    """Read a YOLO dataset (folder, ``data.yaml`` or ``obj.data``) lazily, one item per image."""
-    from ...dataset import Dataset
+def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
+    """A YOLO dataset cut for sharded reading: one unit per image (its image and label file, item name,
+    split and recorded size), the label map with the dataset's task settled (:mod:`.task_scan`).
+
+    The plan is ``one_pass`` — read in one process, the task raised as lines are met — when the task
+    cannot be settled cheaply: the obb task asked for, or no task and no ``kpt_shape``, on data whose
+    first 16 files with 9-column lines hold no polygon and more such files remain.
+    """
+    from ...dataset import SourcePlan
 
     task = options.yolo_task
     layout = discover(Path(src), options, report)
@@ -298,24 +307,77 @@ def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Datase
     for key in ("kpt_shape", "flip_idx"):
         if key in config:
             yolo_extras[key] = config[key]
-    yolo_extras["task"] = "pose" if "kpt_shape" in config else (task or "detect")
+    start = "pose" if "kpt_shape" in config else (task or "detect")
+
+    def kinds_of(source: Source) -> set[str] | None:
+        try:
+            return _read_item(source, names, templates, config, task, ConversionReport(on_error=OnError.SKIP))[1]
+        except DlconvertError:
+            return None
+
+    settled = settled_task(layout.sources, start, task, config.get("kpt_shape"), kinds_of)
+    yolo_extras["task"] = settled or start
     label_map.extras["yolo"] = yolo_extras
-
-    def items() -> Iterator[AnnotationCollection]:
-        for source in layout.sources:
-            try:
-                collection, seen = _read_item(source, names, templates, config, task, report)
-            except DlconvertError as exc:
-                report.failed(exc.at(path=source.label or source.image), code="yolo.invalid-file")
-                continue
-            for kind in seen:  # the dataset's task: the richest line kind read
-                if RANK[kind] > RANK[yolo_extras["task"]]:
-                    yolo_extras["task"] = kind
-            yield collection
-
+    # yolo_extras is the label map's: in this process, a one-pass read raises the task in the map itself
+    context = _Context(names, templates, config, task, yolo_extras)
     images_root = _images_root(layout)
-    return Dataset(items(), labels=label_map, images_root=images_root or layout.root, total=len(layout.sources),
-                   image_roots=(images_root,) if images_root is not None else (), declared_empty=layout.declared_empty)
+    return SourcePlan([_unit(source) for source in layout.sources], context=context, labels=label_map,
+                      images_root=images_root or layout.root,
+                      image_roots=(images_root,) if images_root is not None else (),
+                      declared_empty=layout.declared_empty, one_pass=settled is None)
+
+
+@dataclass
+class _Context:
+    """What every shard needs to read its units: the class names, pose templates, data.yaml's pose keys
+    (and the task dlconvert wrote the dataset with), the task asked for, and the label map's YOLO extras."""
+
+    names: list[str]
+    templates: dict[int, PoseTemplate]
+    config: dict
+    task: str | None
+    yolo_extras: dict
+
+
+def _unit(source: Source) -> list:
+    """A source as a unit (JSON values): image, label file, item name, split, image present, recorded size."""
+    return [os.fspath(source.image), os.fspath(source.label) if source.label is not None else None, source.filename,
+            source.split, source.present, list(source.size) if source.size is not None else None]
+
+
+def _source(unit: list) -> Source:
+    image, label, filename, split, present, size = unit
+    return Source(Path(image), Path(label) if label is not None else None, filename, split, present,
+                  tuple(size) if size is not None else None)
+
+
+def read_units(context: _Context, units: list, options: ConvertOptions, report: ConversionReport
+               ) -> Iterator[AnnotationCollection]:
+    """The items of a run of units, read when asked for; the task in ``context.yolo_extras`` is raised to
+    the richest line kind read (settled by the plan unless it is ``one_pass``)."""
+    extras = context.yolo_extras
+    for unit in units:
+        source = _source(unit)
+        try:
+            collection, seen = _read_item(source, context.names, context.templates, context.config, context.task,
+                                          report)
+        except DlconvertError as exc:
+            report.failed(exc.at(path=source.label or source.image), code="yolo.invalid-file")
+            continue
+        for kind in seen:  # the dataset's task: the richest line kind read
+            if RANK[kind] > RANK[extras["task"]]:
+                extras["task"] = kind
+        yield collection
+
+
+def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
+    """Read a YOLO dataset (folder, ``data.yaml`` or ``obj.data``) lazily, one item per image."""
+    from ...dataset import Dataset
+
+    source = plan(src, options, report)
+    return Dataset(read_units(source.context, source.units, options, report), labels=source.labels,
+                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots,
+                   declared_empty=source.declared_empty)
 
 
 def _images_root(layout: Layout) -> Path | None:
