@@ -270,7 +270,7 @@ class Converter:
         report = self.report = ConversionReport(source_format=source.name, target_format=target.name,
                                                 on_error=self.on_error, source=str(src))
         job = _Job(src, source, target, options, hooks, dst, overwrite, sources, in_memory)
-        if hooks.empty and source.read_table is not None and target.write_table is not None:
+        if hooks.empty and _takes_table(source, target):
             done = self._run_columnar(job, report)
             if done is not None:
                 return done
@@ -299,12 +299,12 @@ class Converter:
         """The job on the columnar path (:mod:`dlconvert.table`): the same output and report as the object
         path, without an object per annotation; None (nothing written) when the reader or the writer
         leaves this source to the object path."""
+        workers = self.concurrency if self.executor is None else 1  # forked workers share the table
         with self._busy(f"reading {job.src.name}"):
-            table = job.source.read_table(job.src, job.options)
+            table = job.source.read_table(job.src, job.options, workers=workers)
         if table is None or not table.item_count:
             return None
 
-        workers = self.concurrency if self.executor is None else 1  # forked workers share the table
         progress = self._counting(f"{job.source.name} → {job.target.name}")
 
         def write(staging: Path) -> list[Path]:
@@ -474,6 +474,14 @@ def _relative_to(staging: Path, outputs: list) -> list[str]:
             path = Path(output)
             relative.append(str((path.parent.resolve() / path.name).relative_to(staged)))
     return sorted(relative)
+
+
+def _takes_table(source: FormatSpec, target: FormatSpec) -> bool:
+    """Whether a job may take the columnar path: the source has a table reader, the target a table writer, and the
+    reader's tables are held to that writer (``FormatSpec.table_writers``)."""
+    if source.read_table is None or target.write_table is None:
+        return False
+    return source.table_writers is None or target.name in source.table_writers
 
 
 def _draws_masks(target) -> bool:

@@ -167,7 +167,7 @@ def test_any_coco_document_gives_the_same_yolo_both_ways(document, task, on_erro
     assert_same(src, work, on_error, yolo_task=task)
 
 
-@pytest.mark.parametrize("target", ["yolo", "voc", "dataloop"])
+@pytest.mark.parametrize("target", ["yolo", "voc", "dataloop", "coco"])
 def test_the_columnar_write_counts_every_item_on_the_progress_bar(target, tmp_path, monkeypatch):
     if not AVAILABLE:
         pytest.skip("needs the real-file corpus")

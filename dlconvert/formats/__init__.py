@@ -91,12 +91,15 @@ class FormatSpec:
     #: Format auto-detection: ``detect(path)`` reads as little as it can (a file's head, a folder's names) and
     #: returns why ``path`` looks like this format ("data.yaml with names and an images/ folder"), or None.
     detect: Callable[[Path], str | None] | None = None
-    #: The columnar path of bulk jobs (:mod:`dlconvert.table`): ``read_table(src, options)`` gives the source as a
-    #: table, or None when only the object reader reads it exactly; ``write_table(table, dst, options, report,
-    #: workers=N, progress=None)`` writes what ``write`` would, byte for byte (on N forked processes:
+    #: The columnar path of bulk jobs (:mod:`dlconvert.table`): ``read_table(src, options, workers=N)`` gives the
+    #: source as a table, or None when only the object reader reads it exactly; ``write_table(table, dst, options,
+    #: report, workers=N, progress=None)`` writes what ``write`` would, byte for byte (on N forked processes:
     #: ``parallel.map_shared``, counting items through ``progress``), or returns None (before writing) when only
     #: ``write`` can.
-    read_table: Callable[[Path, ConvertOptions], Any] | None = None
+    read_table: Callable[..., Any] | None = None
+    #: The table writers (by format name, and "render" for the renderer) whose output from ``read_table``'s tables
+    #: is held to the object path's by the differential tests; None: every one.
+    table_writers: frozenset[str] | None = None
     write_table: Callable[..., list[Path] | None] | None = None
 
     def __post_init__(self) -> None:

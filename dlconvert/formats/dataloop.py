@@ -256,6 +256,15 @@ def write(dataset: Dataset, dst: Path, options: ConvertOptions, report: Conversi
     return [*shard.outputs, *finish([shard], dataset, dst, options, report)]
 
 
+def read_table(src: Path, options: ConvertOptions, *, workers: int = 1) -> Table | None:
+    """The columnar path's reader (:mod:`._dataloop_read_table`, which builds on this module)."""
+    from ._dataloop_read_table import read_table as read_columns
+
+    return read_columns(src, options, workers=workers)
+
+
+
+
 def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
                 workers: int = 1, progress: Callable | None = None) -> list[Path] | None:
     """The columnar path's writer (:mod:`._dataloop_table`, which builds on this module)."""
@@ -276,6 +285,8 @@ FORMAT = FormatSpec(
     read_units=read_units,
     write_shard=write_shard,
     finish=finish,
+    read_table=read_table,
+    table_writers=frozenset({"coco"}),  # held to the COCO writer only (the others read what an item says elsewhere)
     write_table=write_table,
     options=frozenset({"indent"}),
     looks_for=LOOKS_FOR,

@@ -96,6 +96,7 @@ from .detect import detect
 from .options import CocoOptions
 from .reader import LOOKS_FOR, plan, read, read_units
 from .source import IDS_FILENAME, OUTPUT_FILENAME, source_bbox
+from .write_columns import write_table
 from .writer import finish, write, write_shard
 
 __all__ = ["FORMAT", "IDS_FILENAME", "OUTPUT_FILENAME", "read", "source_bbox", "write"]
@@ -110,6 +111,7 @@ FORMAT = FormatSpec(
     plan=plan,
     read_units=read_units,
     read_table=read_table,
+    write_table=write_table,
     write_shard=write_shard,
     finish=finish,
     options=frozenset({"indent"}),  # and images, labels: every format's

@@ -81,9 +81,10 @@ _CHUNK = 20_000  # records whose polygons are decoded at once
 _KNOWN_HINTS = {"box", "segment", "binary", "class"}
 
 
-def read_table(src: Path, options: ConvertOptions) -> Table | None:
+def read_table(src: Path, options: ConvertOptions, *, workers: int = 1) -> Table | None:
     """The COCO source as a table; None when only the object reader reads it exactly (see the module
-    docstring)."""
+    docstring). One file, decoded in this process (``workers`` is for readers of many files); its polygons
+    are parsed by the workers that write them (:class:`LazyRings`)."""
     if options.labels is not None:  # a pinned map may lack labels: the object writers report those per item
         return None
     try:

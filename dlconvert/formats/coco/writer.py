@@ -78,9 +78,7 @@ class _Writer:
             self._no_size(collection)
             return False
         self.claimed = set()
-        self.images.append(_image_record(collection, width, height))
-        self.image_refs.append({"item_id": collection.item_id, "filename": collection.filename})
-        image_index = len(self.images) - 1
+        image_index = self.add_image(collection, width, height)
         item = collection.filename
         annotations = list(collection)
         partners = pose_partners(annotations, _POSE_SHAPES)
@@ -93,14 +91,26 @@ class _Writer:
             if annotation.type == "pose":
                 self._add_pose(collection, annotation, partners.get(i), image_index, width, height, item)
                 continue
-            if self._not_in_pinned_map(collection, annotation):
-                continue
-            record = self.shapes.record(annotation, width, height, item)
-            if record is None:
-                continue
-            self._finish(record, annotation, image_index, collection.item_id)
-            self._wrote(annotation, item)
+            self.add_annotation(collection, annotation, image_index, width, height)
         return True
+
+    def add_image(self, collection: AnnotationCollection, width: int, height: int) -> int:
+        """Add the item's image record (of the size given); its index among the images."""
+        self.images.append(_image_record(collection, width, height))
+        self.image_refs.append({"item_id": collection.item_id, "filename": collection.filename})
+        return len(self.images) - 1
+
+    def add_annotation(self, collection: AnnotationCollection, annotation: Annotation, image_index: int, width: int,
+                       height: int) -> None:
+        """Add the record of one annotation that is not part of a pose, or report why it is not written."""
+        if self._not_in_pinned_map(collection, annotation):
+            return
+        item = collection.filename
+        record = self.shapes.record(annotation, width, height, item)
+        if record is None:
+            return
+        self._finish(record, annotation, image_index, collection.item_id)
+        self._wrote(annotation, item)
 
     def _size(self, collection: AnnotationCollection) -> tuple[int | None, int | None]:
         """The image's size as displayed: the item's, else its image file's header (found as the renderer finds it)."""
@@ -201,26 +211,40 @@ class _Writer:
                 self._wrote(written, item)
 
     # -- common ---------------------------------------------------------------------------------
+    def shard(self) -> ShardOutput:
+        """What :func:`finish` needs of the records built so far (image ids still positions in them)."""
+        from ...dataset import ShardOutput
+
+        return ShardOutput(state=(self.images, self.records, self.image_refs, self.record_refs, self.used_labels,
+                                  self.pose_labels))
+
     def _finish(self, record: dict, annotation: Annotation, image_index: int, item_id: str | None,
                 label: str | None = None, shape: str | None = None) -> None:
-        label = label or annotation.annotation_definition.label or "unlabeled"
-        self.used_labels.add(label)
         kept = annotation_coco(annotation)
+        self.finish_record(record, label or annotation.annotation_definition.label or "unlabeled", kept,
+                           shape_unchanged(annotation, kept), annotation.attributes, image_index,
+                           {"annotation_id": annotation.id, "item_id": item_id, "type": shape or annotation.type})
+
+    def finish_record(self, record: dict, label: str, kept: dict, unchanged: bool, attributes: dict,
+                      image_index: int, ref: dict) -> None:
+        """Add a shape's record: ``record`` (its geometry fields) with the ids, what the source kept (``kept``:
+        ``metadata.user.coco``; its ``bbox`` and ``area`` while the shape is ``unchanged``) and the attributes;
+        ``ref`` is its ``coco_ids.json`` entry."""
+        self.used_labels.add(label)
         out: dict = {"id": kept.get("id"), "image_id": image_index, "category_id": label}
-        if shape_unchanged(annotation, kept):
+        if unchanged:
             # The shape is the one read from COCO: its own bbox and area still apply exactly.
             record.update({k: kept[k] for k in ("bbox", "area") if k in kept})
         out.update(record)
-        if annotation.attributes:
-            out["attributes"] = dict(annotation.attributes)
+        if attributes:
+            out["attributes"] = dict(attributes)
         for key, value in kept.items():
             if key not in out and key not in BOOKKEEPING_KEYS:
                 out[key] = value
         if kept.get("iscrowd") in (0, 1):
             out["iscrowd"] = kept["iscrowd"]
         self.records.append(out)
-        self.record_refs.append({"annotation_id": annotation.id, "item_id": item_id,
-                                 "type": shape or annotation.type})
+        self.record_refs.append(ref)
 
     def finish(self, dst: Path) -> list[Path]:
         image_ids = _ids([img["id"] for img in self.images])
@@ -295,13 +319,10 @@ def _label_map(dataset: Dataset, options: ConvertOptions) -> LabelMap:
 
 def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:
     """The COCO records of these items (image ids still shard positions; :func:`finish` numbers them)."""
-    from ...dataset import ShardOutput
-
     writer = _Writer(_label_map(dataset, options), options, report, ImageLookup.for_source(options.images, dataset))
     for collection in dataset.items:
         report.items_out += writer.add_item(collection)
-    return ShardOutput(state=(writer.images, writer.records, writer.image_refs, writer.record_refs,
-                              writer.used_labels, writer.pose_labels))
+    return writer.shard()
 
 
 def finish(shards: list[ShardOutput], dataset: Dataset, dst: Path, options: ConvertOptions,

@@ -1,0 +1,67 @@
+"""Comparing a conversion on the columnar path (dlconvert.table) with the object path: the same files, byte for
+byte, and the same report (or the same error). Shared by the columnar differential tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dlconvert import Converter, ConvertOptions
+from dlconvert.formats import _cache, get_format
+
+__all__ = ["assert_same", "convert", "spy", "tree"]
+
+
+def convert(src: Path, source: str, dst: Path, target: str, *, columnar: bool, on_error: str = "skip",
+            workers: int = 1, **options: Any) -> dict | str:
+    """The report's facts (outputs relative to ``dst``), or the error, of ``source`` → ``target``: on the object
+    path (neither format's table functions registered) or on the registry's own path."""
+    saved = {name: get_format(name) for name in (source, target)}
+    if not columnar:
+        _cache[source] = dataclasses.replace(saved[source], read_table=None)
+        _cache[target] = dataclasses.replace(_cache[target], write_table=None)
+    try:
+        report = Converter(on_error=on_error, concurrency=workers, options=ConvertOptions(**options)).run(
+            src, source, dst, target)
+    except Exception as exc:  # both paths must fail alike
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        _cache.update(saved)
+    facts = report.to_json()
+    facts["outputs"] = [os.path.relpath(p, dst) for p in facts["outputs"]]
+    return facts
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` and its bytes."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same(src: Path, source: str, target: str, work: Path, *, on_error: str = "skip", workers: int = 1,
+                **options: Any) -> dict | str:
+    """The object path in one process and the columnar path on ``workers`` write the same and report the same;
+    returns the columnar path's facts."""
+    by_objects = convert(src, source, work / "objects", target, columnar=False, on_error=on_error, **options)
+    by_columns = convert(src, source, work / "columns", target, columnar=True, on_error=on_error, workers=workers,
+                         **options)
+    assert by_columns == by_objects
+    if isinstance(by_objects, dict):
+        assert tree(work / "columns") == tree(work / "objects")
+    return by_columns
+
+
+def spy(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list:
+    """What each call of ``module.name`` returned (a table function: None means it left the job to the objects)."""
+    results: list = []
+    real = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        results.append(real(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(module, name, wrapper)
+    return results
