@@ -322,6 +322,27 @@ class AnnotationCollection:
         collection._count_read = len(raw_annotations)
         return collection
 
+    @classmethod
+    def for_item(cls, item_json: dict, origin: str | os.PathLike[str] | None = None) -> AnnotationCollection:
+        """The collection of one item described by its Dataloop item JSON — ``filename``, ``metadata.system``
+        (size, mimetype, EXIF orientation) and a format's own fields under ``metadata.user.<format>`` — read
+        as :meth:`from_json` reads an item (``origin``: the file it came from, for messages). How every reader
+        makes an item; add its annotations, then :meth:`mark_read`."""
+        collection = cls(_item_json=item_json)
+        collection._read_item_fields(item_json, origin)
+        return collection
+
+    def mark_read(self) -> None:
+        """Take the annotations now held as the ones read (a reader calls it once it has added them): what
+        :meth:`to_json` compares with to tell whether the item's annotation counts changed."""
+        self._count_read = len(self.annotations)
+
+    @property
+    def source_item(self) -> dict | None:
+        """The item's JSON as its reader made it (a format's own fields under ``metadata.user``), not to be
+        changed; None for an item made in Python."""
+        return self._item_json
+
     def _read_item_fields(self, data: dict, path: Any) -> None:
         if path is not None:
             self.origin = os.fspath(path)

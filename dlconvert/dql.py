@@ -82,7 +82,7 @@ class AnnotationQuery:
 
 def item_document(collection: AnnotationCollection) -> dict:
     """The fields of an item the platform filters on, from what the local source holds."""
-    source = collection._item_json if collection._item_json is not None else collection._fresh_item_json([])
+    source = collection.source_item if collection.source_item is not None else collection._fresh_item_json([])
     doc = {key: value for key, value in source.items() if key != "annotations"}
     filename = collection.filename or doc.get("filename")
     if filename:

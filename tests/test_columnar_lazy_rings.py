@@ -10,6 +10,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import columnar_support
 import pytest
 from test_columnar import assert_same
 
@@ -92,3 +93,14 @@ def test_a_render_after_a_surprise_holds_only_the_object_renderers_files(case, t
     monkeypatch.setitem(_cache, "coco", dataclasses.replace(get_format("coco"), read_table=None))
     by_objects = rendered("objects")
     assert by_columns == by_objects
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("case", list(SURPRISES))
+@pytest.mark.parametrize("target", ["voc", "dataloop", "coco"])
+def test_the_other_table_writers_meet_a_surprise_as_the_object_path_does(target, case, workers, tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_SHARD", 1)
+    options = {"voc_masks": False} if target == "voc" else {}
+    columnar_support.assert_same(_source(tmp_path, SURPRISES[case]), "coco", target, tmp_path, workers=workers,
+                                 **options)

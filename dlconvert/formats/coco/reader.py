@@ -258,8 +258,7 @@ def image_to_collection(image: dict, split: str | None, parts_records: list, par
         "annotations": [],
     }
     first = parts[parts_records[0][0]]
-    collection = AnnotationCollection(_item_json=item_json)
-    collection._read_item_fields(item_json, Path(first.path))
+    collection = AnnotationCollection.for_item(item_json, Path(first.path))
     if first.image_root is not None:
         collection.image_path = str(Path(first.image_root, image["file_name"].lstrip("/")))
     object_ids = 0
@@ -280,5 +279,5 @@ def image_to_collection(image: dict, split: str | None, parts_records: list, par
                     if annotation.parent_id is None:
                         annotation.object_id = object_ids
             collection.annotations.extend(annotations)
-    collection._count_read = len(collection.annotations)
+    collection.mark_read()
     return collection

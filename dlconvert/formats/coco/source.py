@@ -44,7 +44,7 @@ BOOKKEEPING_KEYS = frozenset({"iscrowd", "num_keypoints", GEOMETRY_KEY, KEYPOINT
 
 def item_coco(collection: AnnotationCollection) -> dict:
     """The image record an item was read with (``{}`` for items from elsewhere)."""
-    return section(collection._item_json, "metadata", "user", "coco")
+    return section(collection.source_item, "metadata", "user", "coco")
 
 
 def annotation_coco(annotation: Annotation) -> dict:

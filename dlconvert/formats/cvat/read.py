@@ -150,7 +150,7 @@ class _FileReader:
             groups.append((z_order, position, annotations))
         groups.sort(key=lambda group: group[:2])  # CVAT draws by z_order, then in file order
         collection.annotations.extend(a for _, _, annotations in groups for a in annotations)
-        collection._count_read = len(collection.annotations)
+        collection.mark_read()
         return collection
 
     def _find(self, filename: str) -> Path | None:
@@ -276,7 +276,7 @@ class _FileReader:
                                  guessed if guessed.startswith("video/") else "video/x-unknown",
                                  frames=meta.size)
         collection.annotations.extend(self.tracks)
-        collection._count_read = len(self.tracks)
+        collection.mark_read()
         return collection
 
 
@@ -298,6 +298,5 @@ def _collection(filename: str, width: int | None, height: int | None, orientatio
     item_json = {"id": None, "filename": filename, "name": posixpath.basename(filename),
                  "dir": posixpath.dirname(filename) or "/", "type": "file",
                  "metadata": {"system": system, "user": {"cvat": kept} if kept else {}}, "annotations": []}
-    collection = AnnotationCollection(_item_json=item_json)
-    collection._read_item_fields(item_json, origin)
+    collection = AnnotationCollection.for_item(item_json, origin)
     return collection

@@ -130,7 +130,7 @@ class _Writer:
             self.report.bad_item(OutputError(problem), collection, code="cvat.unwritable-item")
             return None
         self.names[name] = collection.filename
-        kept = section(collection._item_json, "metadata", "user", "cvat")
+        kept = section(collection.source_item, "metadata", "user", "cvat")
         width, height = collection.display_size
         if not (width and height):  # the size a mask gives, else none (CVAT's reader then reads the image file)
             mask = next((a.annotation_definition for a in collection if a.type == "binary"), None)
@@ -172,7 +172,7 @@ class _Writer:
         except OutputError as exc:
             self.report.bad_item(exc, collection, code="cvat.unwritable-item")
             return []
-        frames = section(collection._item_json, "metadata", "system").get("nb_frames")
+        frames = section(collection.source_item, "metadata", "system").get("nb_frames")
         ends = [max(a.end_frame, max(a.frames)) for a in collection if a.frames]
         stop = frames - 1 if isinstance(frames, int) and frames > 0 and all(e < frames for e in ends) else max(
             ends, default=0)

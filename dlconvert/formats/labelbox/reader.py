@@ -317,10 +317,9 @@ class _Item:
                      "metadata": {"system": {"mimetype": self.mimetype, "width": width, "height": height},
                                   "user": {"labelbox": self.meta}},
                      "annotations": []}
-        collection = AnnotationCollection(_item_json=item_json)
-        collection._read_item_fields(item_json, self.first.path)
+        collection = AnnotationCollection.for_item(item_json, self.first.path)
         collection.annotations.extend(self.annotations)
-        collection._count_read = len(collection.annotations)
+        collection.mark_read()
         return collection
 
 

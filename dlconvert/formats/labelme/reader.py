@@ -136,7 +136,7 @@ class _Reader:
             if value:
                 collection.annotations.append(Annotation(Classification(label=name), metadata={
                     "system": {"automated": False}, "user": {}}))
-        collection._count_read = len(collection.annotations)
+        collection.mark_read()
         return collection
 
     def _collection(self, data: dict, path: Path, relative: str, image_path: str) -> AnnotationCollection:
@@ -194,8 +194,7 @@ class _Reader:
         }
         if kept:
             item_json["metadata"]["user"] = {"labelme": kept}
-        collection = AnnotationCollection(_item_json=item_json)
-        collection._read_item_fields(item_json, path)
+        collection = AnnotationCollection.for_item(item_json, path)
         paired = image or (Path(written) if Path(written).is_absolute() else path.parent / written)
         if paired.suffix.lower() in IMAGE_EXTENSIONS:
             collection.image_path = str(paired)
@@ -241,7 +240,7 @@ class _Reader:
         except FormatError:  # an unreadable image: the shapes still hold without a size (masks say so)
             return
         collection.width, collection.height = info.display_size
-        system = collection._item_json["metadata"]["system"]
+        system = collection.source_item["metadata"]["system"]
         system["width"], system["height"] = collection.width, collection.height
 
 

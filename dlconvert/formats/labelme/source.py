@@ -45,7 +45,7 @@ SHAPE_KEYS = ("label", "points", "group_id", "description", "shape_type", "flags
 
 def item_labelme(collection: AnnotationCollection) -> dict:
     """What the item's LabelMe file said (``{}`` for items from elsewhere)."""
-    return section(collection._item_json, "metadata", "user", "labelme")
+    return section(collection.source_item, "metadata", "user", "labelme")
 
 
 def annotation_labelme(annotation: Annotation) -> dict:

@@ -219,8 +219,7 @@ class _TaskReader:
         item_json = {"id": None, "filename": filename, "name": posixpath.basename(filename),
                      "dir": posixpath.dirname(filename) or "/", "type": "file",
                      "metadata": {"system": system, "user": {KEY: kept}}, "annotations": []}
-        collection = AnnotationCollection(_item_json=item_json)
-        collection._read_item_fields(item_json, path)
+        collection = AnnotationCollection.for_item(item_json, path)
         if image is not None:
             collection.image_path = str(image)
         return collection
@@ -388,7 +387,7 @@ class _ItemBuilder:
                                item=self.collection.filename)
 
     def done(self) -> None:
-        self.collection._count_read = len(self.collection.annotations)
+        self.collection.mark_read()
         if self.size_unknown:
             self.report.issues.append(Issue(
                 "warning", "labelstudio.size-unknown",

@@ -101,7 +101,7 @@ class _TaskWriter:
         self.lookup = lookup
         self.report = report
         self.item = collection.filename
-        self.kept = section(collection._item_json, "metadata", "user", KEY)
+        self.kept = section(collection.source_item, "metadata", "user", KEY)
         kind = "video" if collection.is_video else ("audio" if collection.is_audio else "image")
         # the data key of the image: the task's own (None: a task read without one), else by the item's kind
         self.media = self.kept.get("media") if "media" in self.kept else kind

@@ -50,6 +50,7 @@ from .fates import (
     WROTE,
     Fates,
     fates,
+    has_pixels,
 )
 from .safe_xml import not_xml_text
 from .write import (
@@ -97,20 +98,24 @@ def write_table(table: Table, dst: Path, options: ConvertOptions, report: Conver
     if table.origin is not None and shape_hints(Path(table.origin)):
         return None
     labels = _Labels.of(table)
-    found = fates(table, labels.invalid_mask(), options.voc_masks) if labels is not None else None
-    placed = _place(table, Path(dst)) if found is not None else None
+    if labels is None or (options.voc_masks and has_pixels(table)):
+        return None
+    placed = _place(table, Path(dst))
     if placed is None:
         return None
     stems, targets = placed
     for folder in sorted({target.parent for target in targets}):
         folder.mkdir(parents=True, exist_ok=True)
-    job = _Job(table, found, labels, table.type_names(), targets, _Items.of(table), report.blank())
+    decided = Fates(np.zeros(table.row_count, dtype=np.uint8), np.zeros((table.row_count, 4), dtype=np.int64))
+    job = _Job(table, decided, labels, table.type_names(), targets, _Items.of(table), report.blank())
     table.count_read(report)
-    _count_arrays(job, report)
     outputs: list[Path] = []
     with frozen_for_gc():  # the table's objects: never scanned, nor copied into the workers by the collector
-        for first, stop, shard_report, issue_rows, written in map_shared(job, _write_items, table.item_count,
-                                                                          workers=workers, progress=progress):
+        for first, stop, found, shard_report, issue_rows, written in map_shared(
+                job, _write_items, table.item_count, workers=workers, progress=progress):
+            start, end = int(table.item_rows[first]), int(table.item_rows[stop])
+            decided.code[start:end], decided.numbers[start:end] = found.code, found.numbers
+            _count_arrays(job, start, end, report)
             shard_report.issues = _in_row_order(*_issues(job, first, stop), issue_rows, shard_report.issues)
             report.merge(shard_report)
             outputs.extend(written)
@@ -194,7 +199,7 @@ class _Job:
     """What every range of items needs (shared with forked workers, never sent)."""
 
     table: Table
-    fates: Fates
+    fates: Fates  # decided by the workers, range by range (filled in as their results come back)
     labels: _Labels
     types: np.ndarray  # the Dataloop type of every row
     targets: list[Path]
@@ -203,17 +208,17 @@ class _Job:
 
 
 # ==== the report ==========================================================================================
-def _count_arrays(job: _Job, report: ConversionReport) -> None:
-    """Count the rows the arrays write or skip (the object code counts the others)."""
-    code = job.fates.code
+def _count_arrays(job: _Job, start: int, end: int, report: ConversionReport) -> None:
+    """Count the rows ``start:end`` the arrays write or skip (the object code counts the others)."""
+    code, types, label = job.fates.code[start:end], job.types[start:end], job.table.label[start:end]
     written, skipped = np.isin(code, WRITTEN), np.isin(code, SKIPPED)
-    report.annotations_out.update(Counter(job.types[written].tolist()))
-    report.labels_out.update(Counter(job.labels.names[job.table.label[written]].tolist()))
-    report.skipped.update(Counter(job.types[skipped].tolist()))
+    report.annotations_out.update(Counter(types[written].tolist()))
+    report.labels_out.update(Counter(job.labels.names[label[written]].tolist()))
+    report.skipped.update(Counter(types[skipped].tolist()))
     # written in another shape, or with a label that reads back otherwise: one approximated annotation each
-    changed = job.labels.changed_mask()[job.table.label]
+    changed = job.labels.changed_mask()[label]
     approximated = np.isin(code, (SHAPE_AS_BOX, BOX_ROUNDED)) | ((code == WROTE) & changed)
-    report.approximated.update(Counter(job.types[approximated].tolist()))
+    report.approximated.update(Counter(types[approximated].tolist()))
 
 
 def _issues(job: _Job, first: int, stop: int) -> tuple[np.ndarray, list[Issue]]:
@@ -291,16 +296,17 @@ def _in_row_order(rows: np.ndarray, issues: list[Issue], other_rows: list[int], 
 
 # ==== writing a range of items (in a forked worker) =======================================================
 def _write_items(job: _Job, first: int, stop: int):
-    """Items ``first:stop``: their XML files written; ``(first, stop, report, issue rows, files)`` — the report of
-    the rows the object code decides, and the row of each of its issues."""
+    """Items ``first:stop``: their rows' fates decided, their XML files written; ``(first, stop, fates, report,
+    issue rows, files)`` — the report of the rows the object code decides, and the row of each of its issues."""
     table = job.table
-    start, end = int(table.item_rows[first]), int(table.item_rows[stop])
+    start = int(table.item_rows[first])
+    found = fates(table.slice(first, stop), job.labels.invalid_mask())
     report = job.report.blank()
-    numbers = job.fates.numbers[start:end].copy()
-    written = np.isin(job.fates.code[start:end], WRITTEN)
+    numbers = found.numbers.copy()
+    written = np.isin(found.code, WRITTEN)
     chunks: dict[int, bytes] = {}  # rows written by the object code with more than a name and a box
     issue_rows: list[int] = []
-    for offset in np.flatnonzero(job.fates.code[start:end] == DELEGATED).tolist():
+    for offset in np.flatnonzero(found.code == DELEGATED).tolist():
         row = start + offset
         before = len(report.issues)
         outcome = _object_code(job, row, int(np.searchsorted(table.item_rows, row, side="right") - 1), report)
@@ -317,7 +323,7 @@ def _write_items(job: _Job, first: int, stop: int):
         with open(target, "wb") as handle:
             handle.write(headers[header_starts[index]:header_ends[index]] + bodies[index] + _FOOTER)
     report.items_out += len(targets)
-    return first, stop, report, issue_rows, targets
+    return first, stop, found, report, issue_rows, targets
 
 
 def _object_code(job: _Job, row: int, item: int, report: ConversionReport) -> tuple | bytes | None:

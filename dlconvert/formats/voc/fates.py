@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ...table import Table
 
 __all__ = ["BOX_ROUNDED", "CROWD", "DEGENERATE", "DELEGATED", "INVALID_TEXT", "SHAPE_AS_BOX", "SKIPPED",
-           "UNSUPPORTED", "WRITTEN", "WROTE", "Fates", "fates"]
+           "UNSUPPORTED", "WRITTEN", "WROTE", "Fates", "fates", "has_pixels"]
 
 WROTE, SHAPE_AS_BOX, BOX_ROUNDED, UNSUPPORTED, CROWD, DEGENERATE, INVALID_TEXT, DELEGATED = range(8)
 WRITTEN = (WROTE, SHAPE_AS_BOX, BOX_ROUNDED)
@@ -48,16 +48,21 @@ class Fates:
     numbers: np.ndarray  # int64 (m, 4): xmin, ymin, xmax, ymax of the rows written here
 
 
-def fates(table: Table, invalid_label: np.ndarray, masks: bool) -> Fates | None:
+def has_pixels(table: Table) -> bool:
+    """Whether a row has pixels for the VOC masks (a polygon or a mask that is no crowd region): with masks on,
+    only the object writer draws them."""
+    return bool((~table.crowd & (table.kind != CLASS) & (table.kind != BOX)).any())
+
+
+def fates(table: Table, invalid_label: np.ndarray) -> Fates:
     """Every row's fate and ``<bndbox>`` numbers (``voc_origin`` 1); ``invalid_label``: per label, XML cannot hold
-    it. None when ``masks`` is on and a row has pixels to draw."""
+    it. Row by row: a range of items (``table.slice``) gets the fates the whole table gives its rows, so each
+    worker decides its own (and parses only its own polygons)."""
     kind, box = table.kind, table.box
     code = np.full(table.row_count, WROTE, dtype=np.uint8)
     unsupported = kind == CLASS
     crowd = table.crowd & ~unsupported
     live = ~unsupported & ~crowd
-    if masks and (live & (kind != BOX)).any():
-        return None
     delegated = live & (table.attributes | (kind == MASK) | _maybe_degenerate(table))
     rest = live & ~delegated
     with np.errstate(invalid="ignore"):
@@ -80,7 +85,8 @@ def _maybe_degenerate(table: Table) -> np.ndarray:
     if rings.ring_offsets.size <= 1:
         return polygon
     area = np.abs(_ring_areas(rings))
-    clear = area > 1e-9 * max(float(np.abs(rings.coords).max(initial=0.0)), 1.0) ** 2  # every ring's scale at most
+    # every ring's scale at most (the table's or a range's largest: a ring clear by it is clear by its own scale)
+    clear = area > 1e-9 * max(float(np.abs(rings.coords).max(initial=0.0)), 1.0) ** 2
     doubt = np.flatnonzero(~clear)
     if doubt.size:  # their own scale
         sizes = np.diff(rings.ring_offsets)[doubt]

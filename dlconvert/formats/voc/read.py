@@ -339,14 +339,13 @@ def _collection(filename: str, width: int | None, height: int | None, orientatio
                                             else {})},
                               "user": {"voc": voc_meta}},
                  "annotations": []}
-    collection = AnnotationCollection(_item_json=item_json)
-    collection._read_item_fields(item_json, origin)
+    collection = AnnotationCollection.for_item(item_json, origin)
     return collection
 
 
 def _filled(collection: AnnotationCollection, annotations: list[Annotation]) -> AnnotationCollection:
     collection.annotations.extend(annotations)
-    collection._count_read = len(collection.annotations)
+    collection.mark_read()
     return collection
 
 

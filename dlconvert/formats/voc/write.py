@@ -79,7 +79,7 @@ def _write_items(dataset: Dataset, dst: Path, options: ConvertOptions, report: C
         if skip_if_not_an_image(collection, report, "voc", "VOC"):
             continue
         # the XML's own name when it differs from <filename>
-        stem = section(collection._item_json, "metadata", "user", "voc").get("stem")
+        stem = section(collection.source_item, "metadata", "user", "voc").get("stem")
         if not isinstance(stem, str) or not stem:
             name = collection.filename or collection.name
             if not name and sharded:
@@ -90,7 +90,7 @@ def _write_items(dataset: Dataset, dst: Path, options: ConvertOptions, report: C
                 raise OutputError(f"items {items_by_stem[stem]!r} and {collection.filename!r} both map to "
                                   f"Annotations/{stem}.xml")
             target = safe_join(dst / "Annotations", stem + ".xml")
-            voc_meta = section(collection._item_json, "metadata", "user", "voc")
+            voc_meta = section(collection.source_item, "metadata", "user", "voc")
             problem = not_xml_text(collection.filename, stem, voc_meta.get("folder"), voc_meta.get("path"),
                                    voc_meta.get("depth"))
             if problem:
@@ -170,7 +170,7 @@ class _ItemWriter:
     def write(self, dst: Path, stem: str, target: Path) -> list[Path]:
         from lxml import etree
 
-        voc_meta = section(self.collection._item_json, "metadata", "user", "voc")
+        voc_meta = section(self.collection.source_item, "metadata", "user", "voc")
         origin = self.collection.origin or self.report.source or self.item  # the JSON file these pointers are in
         document, segmented, extra_xml = self._document(voc_meta, stem, origin)
         regions = self._regions()

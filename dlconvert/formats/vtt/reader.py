@@ -310,8 +310,7 @@ def _collection(document: VttDocument, filename: str, mimetype: str, default_lab
         vtt = _item_metadata(document)
         if vtt:
             item_json["metadata"]["user"] = {METADATA_KEY: vtt}
-        collection = AnnotationCollection(_item_json=item_json)
-        collection._read_item_fields(item_json, None)
+        collection = AnnotationCollection.for_item(item_json, None)
     for cue in document.cues:
         raw = "\n".join(cue.lines)
         voices = cue_voices(raw)
@@ -319,7 +318,7 @@ def _collection(document: VttDocument, filename: str, mimetype: str, default_lab
         label = voices[0] if voices else default_label
         collection.add(Subtitle(text=text, label=label), start_time=cue.start / 1000, end_time=cue.end / 1000,
                        automated=False, metadata=_annotation_metadata(cue, text, label, voices))
-    collection._count_read = len(collection.annotations)
+    collection.mark_read()
     return collection
 
 

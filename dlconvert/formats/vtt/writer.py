@@ -259,7 +259,7 @@ class _Writer:
         and reported, one item-level issue each."""
         item = collection.filename
         changes: list[tuple[str, str]] = []
-        user = section(collection._item_json or {}, "metadata", "user")
+        user = section(collection.source_item or {}, "metadata", "user")
         if user.get(METADATA_KEY) is not None and not isinstance(user[METADATA_KEY], dict):
             changes.append(("vtt.metadata-ignored", f"the item's metadata.user.vtt is a "
                                                     f"{type(user[METADATA_KEY]).__name__}, not an object; left out"))

@@ -411,8 +411,7 @@ def _read_item(source: Source, names: list[str], templates: dict[int, PoseTempla
     item_json = {"id": None, "filename": filename, "name": posixpath.basename(filename),
                  "dir": posixpath.dirname(filename) or "/", "type": "file", "metadata": metadata,
                  "annotations": []}
-    collection = AnnotationCollection(_item_json=item_json)
-    collection._read_item_fields(item_json, source.label or source.image)
+    collection = AnnotationCollection.for_item(item_json, source.label or source.image)
     collection.orientation = orientation
     if source.present:
         collection.image_path = os.fspath(source.image)
@@ -423,5 +422,5 @@ def _read_item(source: Source, names: list[str], templates: dict[int, PoseTempla
         if source.label.is_dir():
             raise FormatError("expected a label file, found a directory", path=source.label)
         collection.annotations.extend(_parse_lines(read_text(source.label), context, report))
-    collection._count_read = len(collection.annotations)
+    collection.mark_read()
     return collection, context.seen

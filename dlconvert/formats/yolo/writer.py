@@ -160,7 +160,7 @@ class _Writer:
 
     def _place(self, collection: AnnotationCollection) -> tuple[str, str]:
         """``(split, remote path under it)`` of an item (see :func:`place`)."""
-        own = item_split(collection._item_json)  # the YOLO dataset's, or the COCO folder file's
+        own = item_split(collection.source_item)  # the YOLO dataset's, or the COCO folder file's
         name = collection.filename or collection.name or f"/{collection.item_id or 'item'}"
         return place(name, own, self.options.split)
 
