@@ -184,3 +184,16 @@ def test_the_columnar_write_counts_every_item_on_the_progress_bar(target, tmp_pa
 
     Converter(concurrency=2, progress=progress).run(src, "coco", tmp_path / "out", target)
     assert bars == [{"total": table.item_count, "desc": f"coco → {target}", "count": table.item_count}]
+
+
+@pytest.mark.parametrize("names", [["a\\b.jpg", "c.jpg"], ["x\x00.jpg", "y.jpg"], ["é" * 70 + ".jpg", "b.jpg"],
+                                   ["..", "b.jpg"], ["a/../b.jpg", "b.jpg"], ["/sub/a.jpg", "sub/a.png"],
+                                   ["sub/" + "é" * 126 + ".jpg", "sub/b.jpg"]])
+def test_hostile_file_names_are_placed_as_the_object_writer_places_them(names, tmp_path):
+    images = [{"id": i, "file_name": name, "width": 10, "height": 10} for i, name in enumerate(names, 1)]
+    records = [{"id": i, "image_id": i, "category_id": 1, "bbox": [1, 1, 4, 4], "area": 16, "iscrowd": 0}
+               for i in range(1, len(names) + 1)]
+    src = tmp_path / "coco.json"
+    src.write_text(json.dumps({"images": images, "annotations": records, "categories": [{"id": 1, "name": "a"}]}))
+    assert_same(src, tmp_path, yolo_task="detect")
+    assert_same(src, tmp_path / "fail", on_error="fail", yolo_task="detect")

@@ -32,7 +32,7 @@ from .capabilities import CAPABILITIES, way_of
 from .lines import LineWriter
 from .plan import Scan, make_plan
 from .plane import merge_rings
-from .writer import _Writer, is_folder_name, one_pass, place
+from .writer import _Writer, is_folder_name, one_pass
 
 if TYPE_CHECKING:
     from ...dataset import ConvertOptions
@@ -137,16 +137,21 @@ def _targets(writer: _Writer, table: Table, options: ConvertOptions) -> list[tup
     Paths are text: a Path per file costs more than the rest of this loop."""
     import posixpath
 
+    split = options.split  # the columnar path's items name no split of their own (place(name, None, split))
+    if not is_folder_name(split):
+        return None
+    relatives = [filename.lstrip("/") for filename in table.filenames]
+    labels = [posixpath.splitext(relative)[0] + ".txt" for relative in relatives]
+    if "\\" in "".join(labels) or "\x00" in "".join(labels):  # is_folder_name of every file name, at once
+        return None
     placed, seen, folders = [], set(), {}
-    for filename in table.filenames:
+    for relative, label in zip(relatives, labels, strict=True):
+        folder_key, name = posixpath.split(label)
+        folder = folders.get(folder_key)
         try:
-            split, relative = place(filename, None, options.split)
-            label = posixpath.splitext(relative)[0] + ".txt"
-            folder_key, name = posixpath.split(label)
-            folder = folders.get((split, folder_key))
             if folder is None:  # the object writer's checks, once per folder
-                folder = folders[split, folder_key] = str(writer._target("labels", split, label).parent)
-            elif not is_folder_name(name):
+                folder = folders[folder_key] = str(writer._target("labels", split, label).parent)
+            elif name in ("", ".", "..") or (len(name) > 255 // 4 and not is_folder_name(name)):
                 raise OutputError(f"path {relative!r} would leave the output folder or is no file name")
         except OutputError:
             return None
