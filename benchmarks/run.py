@@ -98,6 +98,7 @@ def commands(tool: str, job: str, data: Path, out: Path, venvs: Path, workers: i
 def measure(argv: list[str], out: Path) -> tuple[float, float, float, int, str]:
     """(wall s, cpu s, peak RSS MB, exit code, last stderr line) of one run."""
     shutil.rmtree(out, ignore_errors=True)
+    os.sync()  # the previous run's files reach the disk now, not while this one is timed
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: chatty tools must never block on stderr
         start = time.perf_counter()
         process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
@@ -157,6 +158,9 @@ def main() -> None:
     parser.add_argument("--max-n", nargs="*", default=[], metavar="TOOL=N",
                         help=f"size caps per tool (default {MAX_N}); TOOL=0 removes a cap")
     parser.add_argument("--data", type=Path, default=ROOT / "bench-data")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where the tools write (default: DATA/out); a tmpfs such as /dev/shm takes the disk's "
+                             "write-back out of the timings")
     parser.add_argument("--venvs", type=Path, default=ROOT / "bench" / ".venvs")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     args = parser.parse_args()
@@ -175,7 +179,7 @@ def main() -> None:
         prepare(data, n, args.tools)
         for job in args.jobs:
             for tool in args.tools:
-                out = args.data / "out" / f"{tool}-{job}-{n}"
+                out = (args.out or args.data / "out") / f"{tool}-{job}-{n}"
                 argv = commands(tool, job, data, out, args.venvs, args.workers)
                 if argv is None:
                     continue
