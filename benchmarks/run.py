@@ -139,11 +139,14 @@ def run_cell(tool: str, job: str, n: int, argv: list[str], out: Path, runs: int)
                max(r[2] for r in ok), note)
 
 
-def prepare(data: Path, n: int, tools: list[str]) -> None:
-    """Generate the seeded data of size ``n`` (and placeholder images) when missing."""
+def prepare(data: Path, n: int, tools: list[str], jobs: list[str]) -> None:
+    """Generate the seeded data of size ``n`` the jobs read (the Dataloop export only for ``dataloop2coco``; placeholder
+    images for the tools that open them) when missing."""
     generate = [sys.executable, str(HERE / "generate.py"), "--out", str(data)]
-    if not (data / "coco.json").exists() or not (data / "dataloop" / "labelmap.json").exists():
-        subprocess.run([*generate, "--images", str(n)], check=True, cwd=ROOT)
+    wants_dataloop = "dataloop2coco" in jobs
+    if not (data / "coco.json").exists() or (wants_dataloop and not (data / "dataloop" / "labelmap.json").exists()):
+        subprocess.run([*generate, "--images", str(n), *([] if wants_dataloop else ["--no-dataloop"])], check=True,
+                       cwd=ROOT)
     if NEEDS_IMAGES & set(tools) and not (data / "images").exists():
         subprocess.run([*generate, "--placeholders"], check=True, cwd=ROOT)
 
@@ -176,7 +179,7 @@ def main() -> None:
     rows: list[Row] = []
     for n in args.sizes:
         data = args.data / str(n)
-        prepare(data, n, args.tools)
+        prepare(data, n, args.tools, args.jobs)
         for job in args.jobs:
             for tool in args.tools:
                 out = (args.out or args.data / "out") / f"{tool}-{job}-{n}"
