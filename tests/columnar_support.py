@@ -1,5 +1,6 @@
-"""Comparing a conversion on the columnar path (dlconvert.table) with the object path: the same files, byte for
-byte, and the same report (or the same error). Shared by the columnar differential tests."""
+"""Comparing two ways of writing one conversion — the columnar path (dlconvert.table) and the object path, one
+worker and several: the same files, byte for byte, and the same report (or the same error). Shared by the
+columnar differential tests and the sharding tests."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from realfiles import AVAILABLE, NO_REAL_FILES, real_file
 
 from dlconvert import Converter, ConvertOptions
 from dlconvert.formats import _cache, get_format
 
-__all__ = ["assert_same", "convert", "spy", "tree"]
+__all__ = ["assert_same", "convert", "real_coco_files", "same_tree", "spy", "tree"]
 
 
 def convert(src: Path, source: str, dst: Path, target: str, *, columnar: bool, on_error: str = "skip",
@@ -36,9 +38,26 @@ def convert(src: Path, source: str, dst: Path, target: str, *, columnar: bool, o
     return facts
 
 
+def real_coco_files() -> list:
+    """Every real COCO file (and the Dataloop examples' COCO export), as test parameters named by their path."""
+    if not AVAILABLE:
+        return NO_REAL_FILES
+    files = [*sorted(real_file("coco").rglob("*.json")),
+             real_file("dataloop/dtlpy-converters-examples/coco/coco/annotations.json")]
+    return [pytest.param(p, id=str(p.relative_to(real_file(".")))) for p in files]
+
+
 def tree(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` and its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def same_tree(a: Path, b: Path) -> None:
+    """The same files under ``a`` and ``b``, with the same bytes (the first differing names in the message)."""
+    left, right = tree(a), tree(b)
+    assert sorted(left) == sorted(right)
+    different = [name for name in left if left[name] != right[name]]
+    assert not different, f"files differ: {different[:5]}"
 
 
 def assert_same(src: Path, source: str, target: str, work: Path, *, on_error: str = "skip", workers: int = 1,

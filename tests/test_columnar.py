@@ -6,68 +6,29 @@ boxes outside the image, empty boxes, label-only records, images without annotat
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 from pathlib import Path
 
+import columnar_support
 import pytest
+from columnar_support import real_coco_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from realfiles import AVAILABLE, NO_REAL_FILES, real_file
 
 from dlconvert import Converter, ConvertOptions, parallel
-from dlconvert.formats import _cache, get_format
 from dlconvert.formats.coco.columns import read_table
 
 TASKS = [None, "detect", "segment"]
 
 
-def _real_coco_files() -> list:
-    if not AVAILABLE:
-        return NO_REAL_FILES
-    files = [*sorted(real_file("coco").rglob("*.json")),
-             real_file("dataloop/dtlpy-converters-examples/coco/coco/annotations.json")]
-    return [pytest.param(p, id=str(p.relative_to(real_file(".")))) for p in files]
-
-
-def _object_path() -> dict:
-    """The registry's COCO and YOLO specs without their columnar functions."""
-    return {"coco": dataclasses.replace(get_format("coco"), read_table=None),
-            "yolo": dataclasses.replace(get_format("yolo"), write_table=None)}
-
-
-def _convert(src: Path, dst: Path, on_error: str, columnar: bool, workers: int = 1, **options):
-    saved = {name: get_format(name) for name in ("coco", "yolo")}
-    if not columnar:
-        _cache.update(_object_path())
-    try:
-        report = Converter(on_error=on_error, concurrency=workers, options=ConvertOptions(**options)).run(
-            src, "coco", dst, "yolo")
-    except Exception as exc:  # both paths must fail alike
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        _cache.update(saved)
-    facts = report.to_json()
-    facts["outputs"] = [os.path.relpath(p, dst) for p in facts["outputs"]]
-    return facts
-
-
-def _tree(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def assert_same(src: Path, work: Path, on_error: str = "skip", workers: int = 1, **options) -> None:
-    """The object path in one process and the columnar path on ``workers`` write the same."""
-    by_objects = _convert(src, work / "objects", on_error, False, **options)
-    by_columns = _convert(src, work / "columns", on_error, True, workers, **options)
-    assert by_columns == by_objects
-    if isinstance(by_objects, dict):
-        assert _tree(work / "columns") == _tree(work / "objects")
+    """COCO → YOLO: the object path in one process and the columnar path on ``workers`` write the same."""
+    columnar_support.assert_same(src, "coco", "yolo", work, on_error=on_error, workers=workers, **options)
 
 
 @pytest.mark.parametrize("task", TASKS)
-@pytest.mark.parametrize("path", _real_coco_files())
+@pytest.mark.parametrize("path", real_coco_files())
 def test_real_coco_files_give_the_same_yolo_both_ways(path, task, tmp_path):
     assert_same(path, tmp_path, yolo_task=task)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-from columnar_support import assert_same, convert, spy, tree
+from columnar_support import assert_same, convert, real_coco_files, spy, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from realfiles import AVAILABLE, NO_REAL_FILES, real_file
@@ -39,14 +39,6 @@ _DATALOOP = ["dataloop/dtlpy-converters-examples/voc/dataloop", "dataloop/dtlpy-
              "dataloop/dtlpy-tests-2019/downloaded_should_be_json_0000000162.json",
              "dataloop/dtlpy-converters-examples/yolo/dataloop/json/sub",
              "dataloop/dtlpy-converters-examples/yolo/dataloop/json/cat.json"]
-
-
-def _real_coco_files() -> list:
-    if not AVAILABLE:
-        return NO_REAL_FILES
-    files = [*sorted(real_file("coco").rglob("*.json")),
-             real_file("dataloop/dtlpy-converters-examples/coco/coco/annotations.json")]
-    return [pytest.param(p, id=str(p.relative_to(real_file(".")))) for p in files]
 
 
 @pytest.fixture
@@ -74,7 +66,7 @@ def test_the_real_exports_the_table_reads_take_the_columnar_path(tmp_path, table
 
 
 @pytest.mark.real_files
-@pytest.mark.parametrize("path", _real_coco_files())
+@pytest.mark.parametrize("path", real_coco_files())
 @pytest.mark.parametrize("indent", [True, False])
 def test_real_coco_files_give_the_same_coco_both_ways(path, indent, tmp_path):
     """COCO → COCO now goes through the columnar writer too (the COCO reader has a table)."""

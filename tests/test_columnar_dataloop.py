@@ -6,53 +6,29 @@ segmentation, RLE forms, ``-0.0``, image records with fields of their own, integ
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 from pathlib import Path
 
+import columnar_support
 import numpy as np
 import orjson
 import pytest
+from columnar_support import real_coco_files, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from realfiles import AVAILABLE, NO_REAL_FILES, real_file
 
 from dlconvert import Converter, ConvertOptions, parallel
-from dlconvert.formats import _cache, _dataloop_table, get_format
+from dlconvert.formats import _dataloop_table
 from dlconvert.formats._fingerprint import fingerprint
 from dlconvert.formats.coco.columns import read_table
 
 
-def _real_coco_files() -> list:
-    if not AVAILABLE:
-        return NO_REAL_FILES
-    files = [*sorted(real_file("coco").rglob("*.json")),
-             real_file("dataloop/dtlpy-converters-examples/coco/coco/annotations.json")]
-    return [pytest.param(p, id=str(p.relative_to(real_file(".")))) for p in files]
-
-
 def _convert(src: Path, dst: Path, on_error: str, columnar: bool, workers: int = 1, **options):
     """The report's facts (or the error) of COCO → Dataloop on the object path (no table) or the columnar one."""
-    saved = {name: get_format(name) for name in ("coco", "dataloop")}
-    if not columnar:
-        _cache.update({"coco": dataclasses.replace(saved["coco"], read_table=None),
-                       "dataloop": dataclasses.replace(saved["dataloop"], write_table=None)})
-    try:
-        report = Converter(on_error=on_error, concurrency=workers, options=ConvertOptions(**options)).run(
-            src, "coco", dst, "dataloop")
-    except Exception as exc:  # both paths must fail alike
-        return f"{type(exc).__name__}: {exc}"
-    finally:
-        _cache.update(saved)
-    facts = report.to_json()
-    facts["outputs"] = [os.path.relpath(p, dst) for p in facts["outputs"]]
-    return facts
-
-
-def _tree(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return columnar_support.convert(src, "coco", dst, "dataloop", columnar=columnar, on_error=on_error,
+                                    workers=workers, **options)
 
 
 @pytest.fixture
@@ -70,16 +46,12 @@ def columnar_writes(monkeypatch) -> list:
 
 
 def assert_same(src: Path, work: Path, on_error: str = "skip", workers: int = 1, **options) -> None:
-    """The object path in one process and the columnar path on ``workers`` write the same."""
-    by_objects = _convert(src, work / "objects", on_error, False, **options)
-    by_columns = _convert(src, work / "columns", on_error, True, workers, **options)
-    assert by_columns == by_objects
-    if isinstance(by_objects, dict):
-        assert _tree(work / "columns") == _tree(work / "objects")
+    """COCO → Dataloop: the object path in one process and the columnar path on ``workers`` write the same."""
+    columnar_support.assert_same(src, "coco", "dataloop", work, on_error=on_error, workers=workers, **options)
 
 
 @pytest.mark.parametrize("indent", [True, False])
-@pytest.mark.parametrize("path", _real_coco_files())
+@pytest.mark.parametrize("path", real_coco_files())
 def test_real_coco_files_give_the_same_dataloop_json_both_ways(path, indent, tmp_path, columnar_writes):
     assert_same(path, tmp_path, indent=indent)
     if read_table(path, ConvertOptions()) is not None:  # the columnar path was taken, and it wrote
@@ -102,7 +74,7 @@ def test_two_forked_workers_write_what_one_process_does(name, tmp_path, monkeypa
     assert_same(real_file(name), tmp_path, workers=2)
     assert pools == [2, 2] and columnar_writes[0] is not None  # one pool places the files, one writes them
     one = _convert(real_file(name), tmp_path / "one", "skip", True, 1)
-    assert _tree(tmp_path / "one") == _tree(tmp_path / "columns") and one["outputs"]
+    assert tree(tmp_path / "one") == tree(tmp_path / "columns") and one["outputs"]
 
 
 #: Dataloop exports of the corpus: written to COCO by dlconvert (with its coco_ids.json), then read back.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from columnar_support import real_coco_files, tree
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from realfiles import AVAILABLE, NO_REAL_FILES, real_file
@@ -24,14 +25,6 @@ from dlconvert.formats import _cache, get_format
 from dlconvert.formats.coco.columns import read_table
 from dlconvert.formats.voc.columns import write_table
 from dlconvert.report import ConversionReport
-
-
-def _real_coco_files() -> list:
-    if not AVAILABLE:
-        return NO_REAL_FILES
-    files = [*sorted(real_file("coco").rglob("*.json")),
-             real_file("dataloop/dtlpy-converters-examples/coco/coco/annotations.json")]
-    return [pytest.param(p, id=str(p.relative_to(real_file(".")))) for p in files]
 
 
 def _convert(src: Path, dst: Path, on_error: str, columnar: bool, workers: int = 1, **options):
@@ -57,11 +50,6 @@ def _convert(src: Path, dst: Path, on_error: str, columnar: bool, workers: int =
     return facts, taken == [True]
 
 
-def _tree(root: Path) -> dict:
-    """Every file under ``root`` and its bytes (the manifest has no timestamps)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def assert_same(src: Path, work: Path, on_error: str = "skip", workers: int = 1, **options) -> bool:
     """The object path in one process and the columnar path on ``workers`` write the same; whether the columnar
     writer wrote."""
@@ -69,12 +57,12 @@ def assert_same(src: Path, work: Path, on_error: str = "skip", workers: int = 1,
     by_columns, taken = _convert(src, work / "columns", on_error, True, workers, **options)
     assert by_columns == by_objects
     if isinstance(by_objects, dict):
-        assert _tree(work / "columns") == _tree(work / "objects")
+        assert tree(work / "columns") == tree(work / "objects")
     return taken
 
 
 @pytest.mark.parametrize("masks", [False, True])
-@pytest.mark.parametrize("path", _real_coco_files())
+@pytest.mark.parametrize("path", real_coco_files())
 def test_real_coco_files_give_the_same_voc_both_ways(path, masks, tmp_path):
     assert_same(path, tmp_path, voc_masks=masks)
 

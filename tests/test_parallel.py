@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from columnar_support import same_tree
 from realfiles import requires_real_files
 
 from dlconvert import Converter, ConvertOptions, LabelMap, parallel
@@ -29,17 +30,6 @@ TARGETS = [("coco", {}), ("dataloop", {}), ("voc", {}), ("yolo", {"yolo_task": "
 @pytest.fixture(autouse=True)
 def tiny_shards(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_SHARD", 1)
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def _same_tree(a: Path, b: Path) -> None:
-    left, right = _tree(a), _tree(b)
-    assert sorted(left) == sorted(right)
-    different = [name for name in left if left[name] != right[name]]
-    assert not different, f"files differ: {different[:5]}"
 
 
 def _report_facts(report) -> dict:
@@ -66,7 +56,7 @@ def test_two_workers_write_the_same_bytes_and_report_as_one(target, options, fix
     for n, (src, source) in enumerate(_sources(fixtures_dir, sample_dir)):
         one = _convert(src, source, tmp_path / f"one{n}", target, 1, **options)
         two = _convert(src, source, tmp_path / f"two{n}", target, 2, **options)
-        _same_tree(tmp_path / f"one{n}", tmp_path / f"two{n}")
+        same_tree(tmp_path / f"one{n}", tmp_path / f"two{n}")
         assert _report_facts(two) == _report_facts(one), src
         assert not two.unbalanced()
 
@@ -101,7 +91,7 @@ def test_a_label_missing_from_the_label_map_falls_back_to_one_pass(fixtures_dir,
     LabelMap.from_names(["apple"]).save(src / "labelmap.json")  # the export has more labels than this
     one = _convert(src, "dataloop", tmp_path / "one", "yolo", 1, yolo_task="detect")
     two = _convert(src, "dataloop", tmp_path / "two", "yolo", 2, yolo_task="detect")
-    _same_tree(tmp_path / "one", tmp_path / "two")
+    same_tree(tmp_path / "one", tmp_path / "two")
     assert _report_facts(two) == _report_facts(one)
     names = yaml.safe_load((tmp_path / "two" / "data.yaml").read_text())["names"]
     assert names[0] == "apple" and len(names) > 1
@@ -114,7 +104,7 @@ def test_a_label_missing_from_a_pinned_label_map_is_reported_alike_in_shards(fix
     partial = LabelMap.from_names(["person"])  # the file has more categories than this
     one = _convert(src, "coco", tmp_path / "one", "yolo", 1, yolo_task="detect", labels=partial)
     two = _convert(src, "coco", tmp_path / "two", "yolo", 2, yolo_task="detect", labels=partial)
-    _same_tree(tmp_path / "one", tmp_path / "two")
+    same_tree(tmp_path / "one", tmp_path / "two")
     assert _report_facts(two) == _report_facts(one)
     assert any(i.code == "yolo.label-not-in-map" for i in two.issues)
     assert yaml.safe_load((tmp_path / "two" / "data.yaml").read_text())["names"] == {0: "person"}
@@ -130,7 +120,7 @@ def test_two_items_on_one_path_in_different_shards_are_reported_as_in_one_pass(s
     (src / "json" / "zz_twin.json").write_bytes(twin)  # read last, in another shard
     one = _convert(src, "dataloop", tmp_path / "one", "dataloop", 1)
     two = _convert(src, "dataloop", tmp_path / "two", "dataloop", 2)
-    _same_tree(tmp_path / "one", tmp_path / "two")
+    same_tree(tmp_path / "one", tmp_path / "two")
     assert _report_facts(two) == _report_facts(one)
     assert any(i.code == "dataloop.unwritable-item" for i in two.issues)
 
@@ -154,7 +144,7 @@ def test_hooks_that_cannot_travel_run_in_this_process(fixtures_dir, tmp_path):
     keep = lambda a: a.label != "person"  # noqa: E731 - the point is that it is a lambda
     one = Converter(concurrency=1).run(src, "coco", tmp_path / "one", "coco", annotation_filter=keep)
     two = Converter(concurrency=2).run(src, "coco", tmp_path / "two", "coco", annotation_filter=keep)
-    _same_tree(tmp_path / "one", tmp_path / "two")
+    same_tree(tmp_path / "one", tmp_path / "two")
     assert two.skipped and _report_facts(two) == _report_facts(one)
 
 
@@ -169,7 +159,7 @@ def test_rendering_in_shards_writes_the_same_pictures(view, fixtures_dir, tmp_pa
         counts.append(render_source(src, "coco", out, [view], options=ConvertOptions(), workers=workers)[0])
     assert counts[0] == counts[1] and counts[0].pictures > 2
     assert not filecmp.dircmp(tmp_path / "1", tmp_path / "2").diff_files
-    _same_tree(tmp_path / "1", tmp_path / "2")
+    same_tree(tmp_path / "1", tmp_path / "2")
 
 
 def test_the_progress_bar_counts_items_not_shards_when_workers_run(sample_dir, tmp_path, monkeypatch):
@@ -226,8 +216,8 @@ def test_a_dask_cluster_writes_the_same_bytes_as_one_process_and_as_a_pool(targe
     converter = Converter(concurrency=2, on_error="skip", executor=dask_client.get_executor(),
                           options=ConvertOptions(**options))
     on_dask = converter.run(src, "coco", tmp_path / "dask", target)
-    _same_tree(tmp_path / "one", tmp_path / "dask")
-    _same_tree(tmp_path / "one", tmp_path / "pool")
+    same_tree(tmp_path / "one", tmp_path / "dask")
+    same_tree(tmp_path / "one", tmp_path / "pool")
     assert _report_facts(on_dask) == _report_facts(one)
     ran_on = dask_client.run(lambda: __import__("os").getpid())
     assert len(set(ran_on.values())) == 2  # two worker processes, not threads of this one
@@ -244,7 +234,7 @@ def test_cli_scheduler_option_runs_on_the_cluster(dask_client, cli_runner, fixtu
     remote = cli_runner.invoke(main, ["convert", str(src), str(tmp_path / "remote"), "--from", "coco", "--to", "voc",
                                       "--scheduler", dask_client.scheduler.address])
     assert remote.exit_code == 0, remote.stderr
-    _same_tree(tmp_path / "local", tmp_path / "remote")
+    same_tree(tmp_path / "local", tmp_path / "remote")
 
 
 @requires_real_files

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from columnar_support import same_tree
 from realfiles import AVAILABLE, NO_REAL_FILES, ROOT, requires_real_files
 
 from dlconvert import Converter, ConvertOptions, parallel
@@ -48,17 +49,6 @@ CASES = [pytest.param(fmt, src, target, options, id="-".join([src, target, *opti
 @pytest.fixture(autouse=True)
 def tiny_shards(monkeypatch):
     monkeypatch.setattr(parallel, "MIN_SHARD", 1)
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def _same_tree(a: Path, b: Path) -> None:
-    left, right = _tree(a), _tree(b)
-    assert sorted(left) == sorted(right)
-    different = [name for name in left if left[name] != right[name]]
-    assert not different, f"files differ: {different[:5]}"
 
 
 def _outcome(src: Path, source: str, dst: Path, target: str, workers: int, on_error: str, **options) -> dict:
@@ -107,7 +97,7 @@ def test_two_workers_write_the_same_bytes_and_report_as_one(source, src, target,
         if "error" in one:
             assert not (tmp_path / f"two-{on_error}").exists()
         else:
-            _same_tree(tmp_path / f"one-{on_error}", tmp_path / f"two-{on_error}")
+            same_tree(tmp_path / f"one-{on_error}", tmp_path / f"two-{on_error}")
 
 
 def _fixture_files(fmt: str) -> list[Path]:
@@ -187,8 +177,8 @@ def test_the_task_settled_up_front_is_the_one_one_pass_raises(late, expected, ta
     assert get_format("yolo").plan(src, ConvertOptions(), ConversionReport(on_error="skip")).one_pass
     outcomes.append(_outcome(src, "yolo", tmp_path / "lazy", target, 2, "skip"))
     assert outcomes[0] == outcomes[1] == outcomes[2]
-    _same_tree(tmp_path / "1", tmp_path / "2")
-    _same_tree(tmp_path / "1", tmp_path / "lazy")
+    same_tree(tmp_path / "1", tmp_path / "2")
+    same_tree(tmp_path / "1", tmp_path / "lazy")
     assert _task_written(tmp_path / "2") == expected
 
 
@@ -215,13 +205,13 @@ def test_an_obb_dataset_past_the_witnesses_is_read_in_one_process(tmp_path, monk
     assert not pools.made  # no pool: one process
     one = _outcome(src, "yolo", tmp_path / "one", "coco", 1, "fail")
     assert one == two and _task_written(tmp_path / "two") == "obb"
-    _same_tree(tmp_path / "one", tmp_path / "two")
+    same_tree(tmp_path / "one", tmp_path / "two")
     counts = []
     for workers in (1, 2):
         out = tmp_path / f"render{workers}"
         counts.append(render_source(src, "yolo", out, ["mask"], workers=workers)[0])
     assert counts[0] == counts[1] and not pools.made
-    _same_tree(tmp_path / "render1", tmp_path / "render2")
+    same_tree(tmp_path / "render1", tmp_path / "render2")
 
 
 def test_yolo_to_voc_records_the_task_the_whole_dataset_has(tmp_path):
@@ -305,7 +295,7 @@ def test_labels_met_in_voc_files_keep_the_order_of_one_pass(target, tmp_path, mo
     two = _outcome(src, "voc", tmp_path / "two", target, 2, "fail")
     assert one == two
     assert bool(pools.made) == (target != "yolo")  # shards tried; YOLO needs its classes up front: one process
-    _same_tree(tmp_path / "one", tmp_path / "two")
+    same_tree(tmp_path / "one", tmp_path / "two")
     if target == "voc":
         names = [line.split(":")[0] for line in (tmp_path / "two" / "labelmap.txt").read_text().splitlines()
                  if line and not line.startswith("#")]
@@ -325,5 +315,5 @@ def test_rendering_yolo_and_voc_sources_in_shards_writes_the_same_pictures(sourc
                                     allow_missing_images=True)[0])
     assert pools.made == [2] and pools.shards[-1] > 1
     assert counts[0] == counts[1] and counts[0].pictures > 2
-    _same_tree(tmp_path / "1", tmp_path / "2")
+    same_tree(tmp_path / "1", tmp_path / "2")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from columnar_support import real_coco_files, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -34,18 +35,6 @@ from dlconvert.render.raster import fill_rings
 from dlconvert.render.spans import fill_spans, mask_spans, stack
 
 VIEWS = [["mask"], ["instance"], ["object_id"], ["mask", "instance", "object_id"], ["object_id", "mask"]]
-
-
-def _real_coco_files() -> list:
-    if not AVAILABLE:
-        return NO_REAL_FILES
-    files = [*sorted(real_file("coco").rglob("*.json")),
-             real_file("dataloop/dtlpy-converters-examples/coco/coco/annotations.json")]
-    return [pytest.param(p, id=str(p.relative_to(real_file(".")))) for p in files]
-
-
-def _tree(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _render(src: Path, dst: Path, views, columnar: bool, workers: int = 1, **style):
@@ -79,7 +68,7 @@ def assert_same(src: Path, work: Path, views, workers: int = 1, **style) -> bool
     by_table, taken = _render(src, work / "table", views, True, workers, **style)
     assert by_table == by_items
     if isinstance(by_items, dict):
-        assert _tree(work / "table") == _tree(work / "items")
+        assert tree(work / "table") == tree(work / "items")
     return taken == [True]
 
 
@@ -90,7 +79,7 @@ def _write(tmp_path: Path, document: dict) -> Path:
 
 
 @pytest.mark.parametrize("views", VIEWS, ids="+".join)
-@pytest.mark.parametrize("path", _real_coco_files())
+@pytest.mark.parametrize("path", real_coco_files())
 def test_real_coco_files_render_the_same_both_ways(path, views, tmp_path):
     assert_same(path, tmp_path, views)
 
