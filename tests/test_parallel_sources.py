@@ -317,3 +317,24 @@ def test_rendering_yolo_and_voc_sources_in_shards_writes_the_same_pictures(sourc
     assert counts[0] == counts[1] and counts[0].pictures > 2
     same_tree(tmp_path / "1", tmp_path / "2")
 
+
+
+@pytest.mark.parametrize("target", ["coco", "dataloop"])
+def test_two_labelme_files_on_one_image_in_different_shards_are_refused_as_in_one_pass(target, tmp_path,
+                                                                                      monkeypatch):
+    """The LabelMe reader refuses the second file that annotates an image: an ordered decision, so such a source
+    is read in one process, and two workers write and report what one does."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for index in range(6):
+        image = "same.jpg" if index in (0, 5) else f"img{index}.jpg"
+        (src / f"f{index}.json").write_text(json.dumps({
+            "version": "5.4.1", "flags": {}, "imagePath": image, "imageData": None, "imageHeight": 10,
+            "imageWidth": 10, "shapes": [{"label": "a", "points": [[1, 1], [5, 5]], "group_id": None,
+                                          "shape_type": "rectangle", "flags": {}}]}))
+    one = _outcome(src, "labelme", tmp_path / "one", target, 1, "skip")
+    pools = _Pools(monkeypatch)
+    two = _outcome(src, "labelme", tmp_path / "two", target, 2, "skip")
+    assert one == two and not pools.made
+    assert [issue["code"] for issue in two["issues"]] == ["labelme.invalid-file"]
+    same_tree(tmp_path / "one", tmp_path / "two")

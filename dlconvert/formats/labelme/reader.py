@@ -18,6 +18,7 @@ is a bad record (``labelme.invalid-shape``), the other shapes of its file are re
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 import posixpath
@@ -57,7 +58,32 @@ def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> Source
     labels = LabelMap.load(labelmap) if src.is_dir() and labelmap.is_file() else None
     context = (str(root), str(options.images) if options.images is not None else None,
                image_data_choice(options) == "embed")
-    return SourcePlan(files, context=context, labels=labels, images_root=options.images or root, image_roots=(root,))
+    return SourcePlan(files, context=context, labels=labels, images_root=options.images or root, image_roots=(root,),
+                      one_pass=_may_share_an_image(root, files))
+
+
+_IMAGE_PATH = re.compile(rb'"imagePath"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _may_share_an_image(root: Path, files: list[str]) -> bool:
+    """Whether two files may annotate one image — the reader refuses the second one it meets, a decision only one
+    ordered pass makes — so the source is read in one process: two files whose ``imagePath`` ends in the same file
+    name (an item is named after its image), or a file this look cannot tell (read in full when sharded)."""
+    names: set[str] = set()
+    for relative in files:
+        try:
+            path = root / relative
+            if path.stat().st_size > MAX_FILE_BYTES:  # the reader refuses it, in order
+                return True
+            found = _IMAGE_PATH.findall(path.read_bytes())
+            text = json.loads(b'"' + found[0] + b'"') if len(found) == 1 else None
+        except (OSError, ValueError):
+            return True
+        name = posixpath.basename(text.replace("\\", "/")) if isinstance(text, str) else None
+        if name is None or name in names:
+            return True
+        names.add(name)
+    return False
 
 
 def read_units(context: tuple, units: list, options: ConvertOptions, report: ConversionReport
