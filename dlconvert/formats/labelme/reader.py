@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..._io import read_input_bytes
 from ..._json import read_json_file
 from ...annotation import Annotation
 from ...collection import AnnotationCollection
@@ -75,9 +76,9 @@ def _may_share_an_image(root: Path, files: list[str]) -> bool:
             path = root / relative
             if path.stat().st_size > MAX_FILE_BYTES:  # the reader refuses it, in order
                 return True
-            found = _IMAGE_PATH.findall(path.read_bytes())
+            found = _IMAGE_PATH.findall(read_input_bytes(path, "a LabelMe JSON file"))  # no pipe, no device
             text = json.loads(b'"' + found[0] + b'"') if len(found) == 1 else None
-        except (OSError, ValueError):
+        except (OSError, ValueError, DlconvertError):  # the reader says what is wrong, in order
             return True
         name = posixpath.basename(text.replace("\\", "/")) if isinstance(text, str) else None
         if name is None or name in names:
