@@ -21,7 +21,7 @@ from realfiles import AVAILABLE, NO_REAL_FILES, real_file
 
 from dlconvert import Converter, ConvertOptions, parallel
 from dlconvert.formats import _dataloop_table
-from dlconvert.formats._fingerprint import fingerprint
+from dlconvert.formats._fingerprint import fingerprint, rings_fingerprint
 from dlconvert.formats.coco.columns import read_table
 
 
@@ -161,7 +161,7 @@ def test_ring_text_is_what_orjson_writes_for_the_points(rings, indent):
 
 @given(rings=_rings)
 def test_the_rings_fingerprint_is_the_polygons(rings):
-    assert _dataloop_table._rings_fingerprint(rings) == fingerprint("segment", tuple(rings))
+    assert rings_fingerprint(rings) == fingerprint("segment", tuple(rings))
 
 
 # ==== hypothesis: COCO documents with what the object reader keeps as it was ===========================

@@ -19,7 +19,6 @@ files written so far lie in the engine's staging folder, which it drops before t
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from ..errors import OutputError
 from ..geometry import Segmentation
 from ..parallel import frozen_for_gc, map_shared
 from ..table import BOX, KEPT_JSON, KINDS, MASK, POLYGON
-from ._fingerprint import fingerprint, geometry_fingerprint
+from ._fingerprint import fingerprint, geometry_fingerprint, rings_fingerprint
 from .dataloop import filename_relpath, save_label_map
 
 if TYPE_CHECKING:
@@ -155,7 +154,7 @@ class _Items:
         elif kind == POLYGON:
             rings = table.rings.rings_of(row)
             out["coordinates"] = orjson.Fragment(self.rings.text(rings))
-            shape = _rings_fingerprint(rings)
+            shape = rings_fingerprint(rings)
         elif kind == MASK:
             definition = Segmentation(geo=self.kept.mask(row))
             out["coordinates"] = definition.to_coordinates()
@@ -211,12 +210,3 @@ class _RingLayout:
             text = text.replace(b"\x01", self.between_rings)
         return self.start + text[3:-3] + self.end
 
-
-def _rings_fingerprint(rings: list[np.ndarray]) -> str:
-    """``fingerprint("segment", tuple(rings))`` (a polygon's geometry fingerprint), its bytes hashed at once."""
-    stream = [b"('segment'("]
-    for ring in rings:
-        stream.append(repr((ring.shape, ring.dtype.str)).encode())
-        stream.append(ring.tobytes())
-    stream.append(b"))")
-    return hashlib.sha1(b"".join(stream)).hexdigest()

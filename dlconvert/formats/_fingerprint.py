@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fingerprint", "geometry_fingerprint", "still_matches"]
+__all__ = ["fingerprint", "geometry_fingerprint", "rings_fingerprint", "still_matches"]
 
 
 def fingerprint(*values: Any) -> str:
@@ -54,3 +54,13 @@ def still_matches(kept: dict, key: str, current: str) -> bool:
     """Whether ``kept[key]`` (a fingerprint a reader stored) equals ``current``."""
     stored = kept.get(key)
     return isinstance(stored, str) and stored == current
+
+
+def rings_fingerprint(rings: list[np.ndarray]) -> str:
+    """``fingerprint("segment", tuple(rings))`` (a polygon's geometry fingerprint), its bytes hashed at once."""
+    stream = [b"('segment'("]
+    for ring in rings:
+        stream.append(repr((ring.shape, ring.dtype.str)).encode())
+        stream.append(ring.tobytes())
+    stream.append(b"))")
+    return hashlib.sha1(b"".join(stream)).hexdigest()

@@ -30,12 +30,12 @@ import numpy as np
 from ...collection import AnnotationCollection
 from ...errors import InvalidAnnotationError
 from ...geometry import Segmentation
+from ...geometry.polygon import ring_areas, ring_scales
 from ...images import ImageLookup
 from ...parallel import frozen_for_gc, map_shared
 from ...table import BOX, KEPT_JSON, POLYGON
 from .._dataloop_read_table import SOURCE_JSON
-from .._dataloop_table import _rings_fingerprint
-from .._fingerprint import fingerprint, geometry_fingerprint, still_matches
+from .._fingerprint import fingerprint, geometry_fingerprint, rings_fingerprint, still_matches
 from .shapes import _rings_overlap
 from .source import BOX_SEGMENTATION_KEY, GEOMETRY_KEY
 from .writer import _Writer, finish
@@ -271,7 +271,8 @@ class _Shapes:
         ring_index = rings.row_rings[rows].repeat(count) + _within(count)
         short = np.zeros(self.table.row_count, dtype=bool)
         np.logical_or.at(short, ring_rows, sizes[ring_index] < 3)
-        signed, scale = _signed_areas(rings), _scales(rings)
+        signed, scale = (ring_areas(rings.coords, rings.ring_offsets),
+                         ring_scales(rings.coords, rings.ring_offsets))
         clear = np.zeros(self.table.row_count, dtype=bool)
         np.logical_or.at(clear, ring_rows, np.abs(signed[ring_index]) > 1e-9 * np.maximum(scale[ring_index], 1.0) ** 2)
         candidates = rows[(count > 0) & ~short[rows] & clear[rows]]
@@ -342,7 +343,7 @@ class _Shapes:
             if self.table.kind[row] == BOX:
                 found = fingerprint("box", (*self.box[row].tolist(), 0))
             else:
-                found = _rings_fingerprint(self.rings.rings_of(row))
+                found = rings_fingerprint(self.rings.rings_of(row))
             self._fingerprints[row] = found
         return found
 
@@ -383,15 +384,3 @@ def _even_odd(polygons: np.ndarray, first: np.ndarray, count: np.ndarray) -> np.
     return shapes
 
 
-def _signed_areas(rings) -> np.ndarray:
-    """Every ring's shoelace area, at once (a filter: the object code decides the close calls)."""
-    from ..yolo.columns import _ring_areas
-
-    return _ring_areas(rings)
-
-
-def _scales(rings) -> np.ndarray:
-    """Every ring's largest coordinate magnitude."""
-    from ..yolo.columns import _ring_scales
-
-    return _ring_scales(rings)

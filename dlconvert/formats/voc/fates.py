@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...table import BOX, CLASS, MASK, POLYGON, Rings, ranges
-from ..yolo.columns import _ring_areas, _ring_scales
+from ...geometry.polygon import ring_areas, ring_scales
+from ...table import BOX, CLASS, MASK, POLYGON, ranges
 from .bndbox import pixel_spans
 
 if TYPE_CHECKING:
@@ -84,15 +84,15 @@ def _maybe_degenerate(table: Table) -> np.ndarray:
     counts = rings.ring_count()
     if rings.ring_offsets.size <= 1:
         return polygon
-    area = np.abs(_ring_areas(rings))
+    area = np.abs(ring_areas(rings.coords, rings.ring_offsets))
     # every ring's scale at most (the table's or a range's largest: a ring clear by it is clear by its own scale)
     clear = area > 1e-9 * max(float(np.abs(rings.coords).max(initial=0.0)), 1.0) ** 2
     doubt = np.flatnonzero(~clear)
     if doubt.size:  # their own scale
         sizes = np.diff(rings.ring_offsets)[doubt]
-        own = Rings(rings.coords[ranges(rings.ring_offsets[doubt], sizes)],
-                    np.concatenate(([0], np.cumsum(sizes))), np.arange(doubt.size + 1))
-        clear[doubt] = area[doubt] > 1e-9 * np.maximum(_ring_scales(own), 1.0) ** 2
+        points = rings.coords[ranges(rings.ring_offsets[doubt], sizes)]
+        own = ring_scales(points, np.concatenate(([0], np.cumsum(sizes))))
+        clear[doubt] = area[doubt] > 1e-9 * np.maximum(own, 1.0) ** 2
     has = counts > 0
     starts = rings.row_rings[:-1][has]
     short, any_clear = np.zeros(counts.size, dtype=bool), np.zeros(counts.size, dtype=bool)

@@ -23,7 +23,7 @@ import numpy as np
 from ..._text import fixed_tokens, int_tokens, join_tokens, pad_to
 from ...errors import OutputError
 from ...geometry import Box
-from ...geometry.polygon import signed_area
+from ...geometry.polygon import ring_areas, ring_scales, signed_area
 from ...images import ImageLookup
 from ...parallel import map_shared
 from ...table import BOX, CLASS, KINDS, MASK, POLYGON
@@ -255,8 +255,8 @@ class _Rows:
         if rings is None or rings.ring_offsets.size <= 1:
             return out
         sizes = np.diff(rings.ring_offsets)
-        area = _ring_areas(rings)
-        scale = _ring_scales(rings)
+        area = ring_areas(rings.coords, rings.ring_offsets)
+        scale = ring_scales(rings.coords, rings.ring_offsets)
         clear = np.abs(area) > 1e-9 * np.maximum(scale, 1.0) ** 2
         has_rings = rings.ring_count() > 0
         starts = rings.row_rings[:-1][has_rings]
@@ -312,7 +312,7 @@ class _Rows:
         if chosen.size:
             starts = destination[:-1]
             clipped[chosen] = np.logical_or.reduceat(changed, starts) & (points_per_row > 0)
-            area = _areas(clip, destination)
+            area = ring_areas(clip, destination)
             suspicious = np.flatnonzero(np.abs(area) <= 1e-9)  # exactly as the object writer decides
             for position in suspicious.tolist():
                 ring = clip[destination[position]:destination[position + 1]]
@@ -372,34 +372,3 @@ class _Rows:
         separators[np.cumsum(tokens_per_line) - 1] = ord("\n")
         text, ends = join_tokens(tokens, separators)
         return text, ends[np.cumsum(tokens_per_line) - 1]
-
-
-def _ring_areas(rings) -> np.ndarray:
-    """The signed area of every ring of ``rings`` (shoelace), at once."""
-    return _areas(rings.coords, rings.ring_offsets)
-
-
-def _areas(coords: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """The signed area of every ring ``coords[offsets[i]:offsets[i + 1]]`` (shoelace), at once."""
-    if coords.shape[0] == 0:
-        return np.zeros(offsets.size - 1)
-    nxt = np.arange(1, coords.shape[0] + 1)
-    filled = np.diff(offsets) > 0
-    nxt[offsets[1:][filled] - 1] = offsets[:-1][filled]  # each ring's last point wraps to its first
-    x, y = coords[:, 0], coords[:, 1]
-    cross = x * y[nxt] - y * x[nxt]
-    sums = np.add.reduceat(cross, np.minimum(offsets[:-1], coords.shape[0] - 1))
-    sums[~filled] = 0.0
-    return 0.5 * sums
-
-
-def _ring_scales(rings) -> np.ndarray:
-    """The largest coordinate magnitude of every ring (for a relative area tolerance)."""
-    coords, offsets = rings.coords, rings.ring_offsets
-    if coords.shape[0] == 0:
-        return np.zeros(offsets.size - 1)
-    magnitude = np.maximum(np.abs(coords[:, 0]), np.abs(coords[:, 1]))  # max(axis=1) over 2 columns is slow
-    out = np.maximum.reduceat(magnitude, offsets[:-1])
-    out[np.diff(offsets) == 0] = 0.0
-    return out
-
