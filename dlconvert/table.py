@@ -21,8 +21,11 @@ Layout (``n`` items, ``m`` annotation rows, rows grouped by item, in source orde
     attributes       bool (m): the row has attributes (a format without a place for them reports it)
     rings            the polygons, ragged (the layout of shapely 2's ``from_ragged_array``):
                      ``coords`` (k, 2) float64, ``ring_offsets`` (r + 1), ``row_rings`` (m + 1):
-                     the rings of row j are row_rings[j]:row_rings[j + 1] — None when the job did
-                     not decode them (a detect job never needs the points)
+                     the rings of row j are row_rings[j]:row_rings[j + 1]. A reader may give
+                     :class:`LazyRings`: the polygons kept in their source form and parsed when a
+                     writer first asks, range by range in the worker that writes those items
+                     (``table.slice(a, b).rings``); what parsing finds the columns cannot hold
+                     exactly raises :class:`NotExact`, and the job goes the object way
 
 A reader attaches ``view``: a callable giving a row's annotations as the object reader builds them
 (the same objects, the same metadata), so a writer can hand a rare row to its per-annotation code
