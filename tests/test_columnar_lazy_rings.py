@@ -17,7 +17,7 @@ from test_columnar import assert_same
 from dlconvert import ConvertOptions, parallel
 from dlconvert.formats import _cache, get_format
 from dlconvert.formats.coco import columns
-from dlconvert.render import render_source
+from dlconvert.render import batch, render_source
 from dlconvert.table import LazyRings, NotExact
 
 #: Long lists (8 commas or more) that are not what they look like, with what the object reader makes of them.
@@ -104,3 +104,23 @@ def test_the_other_table_writers_meet_a_surprise_as_the_object_path_does(target,
     options = {"voc_masks": False} if target == "voc" else {}
     columnar_support.assert_same(_source(tmp_path, SURPRISES[case]), "coco", target, tmp_path, workers=workers,
                                  **options)
+
+
+def test_a_render_that_falls_back_empties_only_its_own_staging_folder(tmp_path, monkeypatch):
+    """Rendering over a previous output (``overwrite``) of a source whose surprise sends the render back to the item
+    renderer: the previous output stays until the new one is complete, and what is left is the new one only."""
+    monkeypatch.setattr(parallel, "MIN_SHARD", 1)
+    out = tmp_path / "out"
+    render_source(_source(tmp_path, [[5, 5, 40, 6, 38, 30, 20, 41, 4, 22]]), "coco", out, ["mask"], workers=2)
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    (tmp_path / "b").mkdir()
+    src = _source(tmp_path / "b", SURPRISES["a lone rectangle among empty rings (a box)"])
+    emptied = []
+    real = batch.empty_staging
+    monkeypatch.setattr(batch, "empty_staging", lambda staging: emptied.append(staging) or real(staging))
+    render_source(src, "coco", out, ["instance"], workers=2, overwrite=True)
+    assert len(emptied) == 1 and emptied[0] != out and out in emptied[0].parents  # its own staging folder
+    after = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    assert before and after and all(name.startswith("mask/") for name in before)
+    assert all(name.startswith("instance/") for name in after)  # the previous output replaced, nothing else
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "coco.json", "out"]  # no staging folder left
