@@ -965,3 +965,13 @@ def test_without_masks_shapes_are_written_as_their_boxes_and_listed(fixtures_dir
     shapes = sum(n for t, n in with_masks.annotations_out.items() if t != "box")
     assert shapes and sum(i.code == "voc.shape-as-box" for i in without.issues) == shapes
     assert without.annotations_out == with_masks.annotations_out and not without.unbalanced()
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (1,), (600, 400), (0,), (5, 1)])
+def test_the_values_of_an_index_picture_are_np_uniques(shape):
+    from dlconvert.formats.voc.read import _present
+
+    values = np.random.default_rng(len(shape)).integers(0, 256, shape).astype(np.uint8)
+    assert _present(values) == [int(v) for v in np.unique(values)]
+    assert _present(values[values > 100]) == [int(v) for v in np.unique(values[values > 100])]
+    assert _present(values.astype(np.uint16) * 3) == [int(v) for v in np.unique(values.astype(np.uint16) * 3)]
