@@ -13,7 +13,7 @@ import orjson
 
 from .errors import FormatError
 
-__all__ = ["dumps", "loads", "read_json_file"]
+__all__ = ["dumps", "loads", "read_json_bytes", "read_json_file"]
 
 
 def loads(data: bytes | str, *, path: str | os.PathLike[str] | None = None) -> Any:
@@ -29,12 +29,15 @@ def loads(data: bytes | str, *, path: str | os.PathLike[str] | None = None) -> A
 
 def read_json_file(path: str | os.PathLike[str]) -> Any:
     """Read and parse one JSON file (UTF-8, a BOM is tolerated)."""
+    return loads(read_json_bytes(path), path=path)
+
+
+def read_json_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of one JSON file, a UTF-8 BOM dropped (for decoders other than :func:`loads`)."""
     from ._io import read_input_bytes
 
     data = read_input_bytes(path, "a JSON file")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    return loads(data, path=path)
+    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
 
 
 def dumps(value: Any, *, indent: bool = True) -> bytes:

@@ -148,6 +148,19 @@ def _run_shared(task: tuple) -> Any:
 
 
 @contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """The cyclic collector off while the block runs: decoding a large file makes millions of acyclic objects
+    (records, floats), and each collection would scan them all for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
 def frozen_for_gc() -> Iterator[None]:
     """Keep what exists now — a parsed source, millions of acyclic objects — out of the cyclic
     collector's scans while the block runs (and shared, not copied, by forked workers)."""

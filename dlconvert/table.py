@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .report import ConversionReport
 
 __all__ = ["BOX", "CLASS", "KEPT_JSON", "KINDS", "MASK", "POLYGON", "KeptJSON", "LazyRings", "NotExact", "RingDecoder",
-           "Rings", "Table", "ranges"]
+           "Rings", "Table", "offsets", "ranges"]
 
 BOX, POLYGON, MASK, CLASS = 1, 2, 3, 4
 #: Kind code → the Dataloop type of the row's annotation.
@@ -101,8 +101,7 @@ class Rings:
         rings = ranges(first, count)
         sizes = np.diff(self.ring_offsets)[rings]
         points = ranges(self.ring_offsets[rings], sizes)
-        return Rings(self.coords[points], np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
-                     np.concatenate(([0], np.cumsum(count))).astype(np.int64))
+        return Rings(self.coords[points], offsets(sizes), offsets(count))
 
     def rows(self, start: int, end: int) -> Rings:
         """The rings of rows ``start:end``, renumbered from 0 (views, no copy)."""
@@ -149,6 +148,11 @@ class LazyRings(Rings):
         if self._decoded is not None:
             return self._decoded.rows(start, end)
         return LazyRings(self._decoder, self._start + start, self._start + end)
+
+
+def offsets(counts: np.ndarray) -> np.ndarray:
+    """``[0, c0, c0 + c1, …]`` (int64): where each run of ``counts`` starts and the last one ends."""
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

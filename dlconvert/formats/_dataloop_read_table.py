@@ -28,7 +28,6 @@ Dataloop item says elsewhere.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -39,14 +38,14 @@ import msgspec
 import numpy as np
 import orjson
 
-from .._io import read_input_bytes
+from .._json import read_json_bytes
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError
 from ..geometry import definition_from_json
 from ..labels import LabelMap
-from ..parallel import frozen_for_gc, map_shared
+from ..parallel import frozen_for_gc, map_shared, without_cyclic_gc
 from ..report import ConversionReport
-from ..table import BOX, CLASS, MASK, POLYGON, Rings, Table
+from ..table import BOX, CLASS, MASK, POLYGON, Rings, Table, offsets
 from ._metadata import section
 from ._policy import is_image_item
 from .dataloop import plan
@@ -93,14 +92,8 @@ def read_table(src: Path, options: ConvertOptions, *, workers: int = 1) -> Table
     if not source.units:
         return None
     files = [Path(unit) for unit in source.units]
-    enabled = gc.isenabled()
-    gc.disable()  # a few small acyclic objects per annotation: the cyclic GC only costs time here
-    try:
-        with frozen_for_gc():
-            parts = list(map_shared(files, _read_files, len(files), workers=workers))
-    finally:
-        if enabled:
-            gc.enable()
+    with without_cyclic_gc(), frozen_for_gc():  # a few small acyclic objects per annotation
+        parts = list(map_shared(files, _read_files, len(files), workers=workers))
     if any(part is None for part in parts):
         return None
     return _table(parts, files, source, Path(src))
@@ -143,10 +136,7 @@ def _read_files(files: list[Path], first: int, stop: int) -> _Part | None:
 
 def _read_file(path: Path, part: _Part) -> None:
     try:
-        data = read_input_bytes(path, "a JSON file")
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        top = _TOP.decode(data)
+        top = _TOP.decode(read_json_bytes(path))
         item = {key: orjson.loads(memoryview(raw)) for key, raw in top.items() if key != "annotations"}
         raw_annotations = _ANNOTATIONS.decode(top["annotations"]) if "annotations" in top else []
         if "annotations" in top:
@@ -298,7 +288,7 @@ def _table(parts: list[_Part], files: list[Path], plan: SourcePlan, src: Path) -
     kept = [kept for part in parts for kept in part.kept]
     attributes = [attributes for part in parts for attributes in part.attributes]
     row_counts = np.fromiter(itertools.chain.from_iterable(p.row_counts for p in parts), np.int64)
-    item_rows = np.concatenate(([0], np.cumsum(row_counts))).astype(np.int64)
+    item_rows = offsets(row_counts)
     raws, offset = {}, 0
     for part in parts:
         raws.update({offset + row: raw for row, raw in part.raws.items()})
@@ -315,8 +305,7 @@ def _table(parts: list[_Part], files: list[Path], plan: SourcePlan, src: Path) -
         attributes=np.fromiter(map(bool, attributes), bool, len(attributes)),
         labels=names.tolist(), label_map=plan.labels if plan.labels is not None else LabelMap(), view=source.view,
         origin=str(src),
-        rings=Rings(coords, np.concatenate(([0], np.cumsum(ring_sizes))).astype(np.int64),
-                    np.concatenate(([0], np.cumsum(row_rings))).astype(np.int64)),
+        rings=Rings(coords, offsets(ring_sizes), offsets(row_rings)),
         extras={SOURCE_JSON: source})
 
 

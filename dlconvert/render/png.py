@@ -28,7 +28,7 @@ from functools import cache
 import numpy as np
 
 from ..geometry._png import SIGNATURE, chunk
-from ..table import ranges
+from ..table import offsets, ranges
 
 __all__ = ["Runs", "encode", "fits", "joined_runs", "runs_of"]
 
@@ -146,7 +146,7 @@ class Runs:
         """The runs of ``pictures`` (indices, in that order)."""
         counts = np.diff(self.picture_runs)[pictures]
         chosen = ranges(self.picture_runs[pictures], counts)
-        return Runs(self.heights[pictures], self.widths[pictures], _offsets(counts), self.starts[chosen],
+        return Runs(self.heights[pictures], self.widths[pictures], offsets(counts), self.starts[chosen],
                     self.values[chosen])
 
     def slice(self, first: int, stop: int) -> Runs:
@@ -164,10 +164,6 @@ class Runs:
         lengths = np.diff(np.append(self.starts[first:stop], height * width))
         pixels = np.repeat(self.values[first:stop], lengths, axis=0)
         return pixels.reshape(height, width) if pixels.shape[1] == 1 else pixels.reshape(height, width, -1)
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 def runs_of(image: np.ndarray) -> Runs:
@@ -205,7 +201,7 @@ def joined_runs(heights: np.ndarray, widths: np.ndarray, picture_runs: np.ndarra
         np.any(palette[index[1:]] != palette[index[:-1]], axis=1, out=keep[1:])
     keep |= starts % widths[picture] == 0
     counts = np.add.reduceat(keep, picture_runs[:-1], dtype=np.int64) if heights.size else np.zeros(0, np.int64)
-    return Runs(heights.astype(np.int64), widths.astype(np.int64), _offsets(counts), starts[keep],
+    return Runs(heights.astype(np.int64), widths.astype(np.int64), offsets(counts), starts[keep],
                 palette[index[keep]])
 
 

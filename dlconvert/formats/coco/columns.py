@@ -20,7 +20,6 @@ polygon with the declared box, an RLE a mask, a ``bbox`` alone a box, nothing a 
 
 from __future__ import annotations
 
-import gc
 import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import numpy as np
 
-from ..._io import read_input_bytes
+from ..._json import read_json_bytes
 from ...errors import DlconvertError
-from ...table import BOX, CLASS, KEPT_JSON, MASK, POLYGON, LazyRings, NotExact, Rings, Table
+from ...parallel import without_cyclic_gc
+from ...table import BOX, CLASS, KEPT_JSON, MASK, POLYGON, LazyRings, NotExact, Rings, Table, offsets
 from .categories import read_categories
 from .checks import rle_problem
 from .kept import KeptJSON
@@ -89,18 +89,11 @@ def read_table(src: Path, options: ConvertOptions, *, workers: int = 1) -> Table
         return None
     try:
         path = coco_file(Path(src))
-        data = read_input_bytes(path, "a JSON file")
+        data = read_json_bytes(path)
     except DlconvertError:
         return None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    enabled = gc.isenabled()
-    gc.disable()  # millions of acyclic objects (the records, the rings' floats): the cyclic GC only costs time here
-    try:
+    with without_cyclic_gc():  # millions of acyclic objects: the records, the rings' floats
         return _read(data, path)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read(data: bytes, path: Path) -> Table | None:
@@ -159,7 +152,7 @@ def _columns(document: _Document, names: dict, label_map, path: Path, data: byte
     if hints is None:
         return None
     kind, box = _kinds_and_boxes(kind, rectangle, declared[rows], hints[rows], eager)
-    item_rows = np.concatenate(([0], np.cumsum(np.bincount(item, minlength=n_images)))).astype(np.int64)
+    item_rows = offsets(np.bincount(item, minlength=n_images))
     return Table(
         filenames=["/" + image.file_name.lstrip("/") for image in images], width=width, height=height,
         item_rows=item_rows, kind=kind, label=label[rows].astype(np.int32), box=box,
@@ -241,7 +234,7 @@ def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows
     kind[np.asarray(short, dtype=np.int64)[row_sizes > 0]] = POLYGON
     per_row = np.zeros(count, dtype=np.int64)
     per_row[short] = row_sizes
-    eager = Rings(flat.reshape(-1, 2), _offsets(sizes // 2), _offsets(per_row))
+    eager = Rings(flat.reshape(-1, 2), offsets(sizes // 2), offsets(per_row))
     unparsed = np.array([raw is not None for raw in raws], dtype=bool)
     unparsed[short] = False
     return kind, eager, _one_upright_rectangle(eager), _Polygons(raws, unparsed)
@@ -264,13 +257,14 @@ class _Polygons:
             raise NotExact
         row_sizes, sizes, flat = decoded
         given = np.asarray(rows, dtype=np.int64)
-        first_ring = np.minimum(np.concatenate(([0], np.cumsum(row_sizes)[:-1])), max(sizes.size - 1, 0))
-        lone_rectangle = (row_sizes == 1) & (sizes[first_ring] == 8) if sizes.size else np.zeros(len(rows), bool)
+        single = row_sizes == 1
+        lone_rectangle = np.zeros(len(rows), dtype=bool)
+        lone_rectangle[single] = sizes[offsets(row_sizes)[:-1][single]] == 8  # one ring of 4 points (8 numbers)
         if (self.unparsed[given] & ((row_sizes == 0) | lone_rectangle)).any():
             raise NotExact
         per_row = np.zeros(end - start, dtype=np.int64)
         per_row[given - start] = row_sizes
-        return Rings(flat.reshape(-1, 2), _offsets(sizes // 2), _offsets(per_row))
+        return Rings(flat.reshape(-1, 2), offsets(sizes // 2), offsets(per_row))
 
 
 def _decode_rings(raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -300,10 +294,6 @@ def _decode_rings(raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarray, np.n
     if not np.isfinite(flat).all():
         return None
     return row_sizes, sizes, flat
-
-
-def _offsets(counts: np.ndarray) -> np.ndarray:
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
 
 def _decode(raw: msgspec.Raw) -> Any:

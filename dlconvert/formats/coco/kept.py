@@ -16,7 +16,6 @@ one orjson writes back: even an integer beyond 64 bits, which orjson reads as a 
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ import msgspec
 import numpy as np
 import orjson
 
+from ...parallel import without_cyclic_gc
 from ...table import BOX, MASK
 from .reader import Part, image_to_collection
 from .records import KNOWN_RECORD_KEYS, decode_rle
@@ -68,13 +68,8 @@ class KeptJSON:
     def prepare(self) -> None:
         """Decode the source's layout (once; before workers are forked, so that they share it)."""
         if self._layout is None:
-            enabled = gc.isenabled()
-            gc.disable()  # a dict per record: acyclic, the cyclic GC only costs time here
-            try:
+            with without_cyclic_gc():  # a dict per record
                 self._layout = _LAYOUT.decode(self._data)
-            finally:
-                if enabled:
-                    gc.enable()
 
     def _record(self, row: int) -> dict[str, msgspec.Raw]:
         self.prepare()

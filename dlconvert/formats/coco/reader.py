@@ -8,7 +8,6 @@ the same units, one :class:`Part` per COCO file.
 
 from __future__ import annotations
 
-import gc
 import mimetypes
 import posixpath
 from collections import defaultdict
@@ -20,6 +19,7 @@ from ...collection import AnnotationCollection
 from ...errors import DlconvertError, FormatError
 from ...images import find_image
 from ...labels import LABELMAP_FILENAME, LabelMap
+from ...parallel import without_cyclic_gc
 from .._sniff import read_head
 from .categories import read_categories
 from .checks import check_image, check_record, record_type
@@ -60,19 +60,15 @@ def coco_file(src: Path) -> Path:
 
 def load(path: Path) -> dict | list:
     """Parse one JSON file (no checks: a folder's reader classifies what it holds first)."""
-    enabled = gc.isenabled()
-    gc.disable()  # COCO files are millions of acyclic objects: the cyclic GC only costs time here
     try:
-        return read_json_file(path)
+        with without_cyclic_gc():  # COCO files are millions of acyclic objects
+            return read_json_file(path)
     except FormatError:
         wide = _wide_encoding(path)
         if wide is not None:
             raise FormatError(f"the file is {wide}, not UTF-8 JSON (JSON exchanged between tools is UTF-8, RFC 8259): "
                               f"save it as UTF-8", path=path) from None
         raise
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _wide_encoding(path: Path) -> str | None:

@@ -33,7 +33,7 @@ from ...geometry import Segmentation
 from ...geometry.polygon import ring_areas, ring_scales
 from ...images import ImageLookup
 from ...parallel import frozen_for_gc, map_shared
-from ...table import BOX, KEPT_JSON, POLYGON
+from ...table import BOX, KEPT_JSON, POLYGON, offsets, ranges
 from .._dataloop_read_table import SOURCE_JSON
 from .._fingerprint import fingerprint, geometry_fingerprint, rings_fingerprint, still_matches
 from .shapes import _rings_overlap
@@ -281,11 +281,11 @@ class _Shapes:
         count = rings.ring_count()[candidates]
         ring_index = rings.row_rings[candidates].repeat(count) + _within(count)
         ring_sizes = sizes[ring_index]
-        coords = rings.coords[_ranges(rings.ring_offsets[ring_index], ring_sizes)]
+        coords = rings.coords[ranges(rings.ring_offsets[ring_index], ring_sizes)]
         polygons = shapely.polygons(shapely.linearrings(coords, indices=np.repeat(np.arange(ring_index.size),
                                                                                   ring_sizes)))
-        first_ring = np.concatenate(([0], np.cumsum(count)[:-1]))  # each row's first ring in ``ring_index``
-        ring_start = np.concatenate(([0], np.cumsum(ring_sizes)[:-1]))  # each ring's first point in ``coords``
+        first_ring = offsets(count)[:-1]  # each row's first ring in ``ring_index``
+        ring_start = offsets(ring_sizes)[:-1]  # each ring's first point in ``coords``
         with np.errstate(over="ignore", invalid="ignore"):
             ring_low, ring_high = np.minimum.reduceat(coords, ring_start), np.maximum.reduceat(coords, ring_start)
             low = np.minimum.reduceat(ring_low, first_ring)
@@ -350,13 +350,7 @@ class _Shapes:
 
 def _within(count: np.ndarray) -> np.ndarray:
     """``concatenate([arange(c) for c in count])``."""
-    return _ranges(np.zeros(count.size, dtype=np.int64), count)
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    from ...table import ranges
-
-    return ranges(np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+    return ranges(np.zeros(count.size, dtype=np.int64), count)
 
 
 def _apart(ring_bounds: np.ndarray, first: np.ndarray, count: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...geometry.polygon import ring_areas, ring_scales
-from ...table import BOX, CLASS, MASK, POLYGON, ranges
+from ...table import BOX, CLASS, MASK, POLYGON, offsets, ranges
 from .bndbox import pixel_spans
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def _maybe_degenerate(table: Table) -> np.ndarray:
     if doubt.size:  # their own scale
         sizes = np.diff(rings.ring_offsets)[doubt]
         points = rings.coords[ranges(rings.ring_offsets[doubt], sizes)]
-        own = ring_scales(points, np.concatenate(([0], np.cumsum(sizes))))
+        own = ring_scales(points, offsets(sizes))
         clear[doubt] = area[doubt] > 1e-9 * np.maximum(own, 1.0) ** 2
     has = counts > 0
     starts = rings.row_rings[:-1][has]
