@@ -6,6 +6,7 @@ import contextlib
 import os
 import posixpath
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,19 +25,28 @@ _NAME_MAX = 255  # bytes in one file or folder name on the usual file systems
 def read_input_bytes(path: str | os.PathLike[str], kind: str = "file") -> bytes:
     """The bytes of an input file; a folder, device, pipe or unreadable file is a :class:`FormatError`.
 
-    A device is refused before reading (a label "file" linked to /dev/zero would never end).
+    One open and one ``fstat``: a device is refused before reading (a label "file" linked to /dev/zero
+    would never end), and a pipe opens without waiting for a writer (``O_NONBLOCK``).
     """
     from .errors import FormatError
 
     path = Path(path)
-    if path.exists() and not path.is_file() and not path.is_dir():
-        raise FormatError(f"expected {kind}, found a device, pipe or socket", path=path)
     try:
-        return path.read_bytes()
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except IsADirectoryError:
         raise FormatError(f"expected {kind}, found a directory", path=path) from None
     except OSError as exc:
         raise FormatError(f"cannot read the file: {exc.strerror}", path=path) from None
+    mode = os.fstat(handle).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(handle)
+        found = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+        raise FormatError(f"expected {kind}, found {found}", path=path)
+    with open(handle, "rb") as file:  # closes the handle
+        try:
+            return file.read()
+        except OSError as exc:
+            raise FormatError(f"cannot read the file: {exc.strerror}", path=path) from None
 
 
 def safe_join(root: str | os.PathLike[str], relative: str) -> Path:

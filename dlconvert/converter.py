@@ -477,11 +477,8 @@ def _relative_to(staging: Path, outputs: list) -> list[str]:
 
 
 def _takes_table(source: FormatSpec, target: FormatSpec) -> bool:
-    """Whether a job may take the columnar path: the source has a table reader, the target a table writer, and the
-    reader's tables are held to that writer (``FormatSpec.table_writers``)."""
-    if source.read_table is None or target.write_table is None:
-        return False
-    return source.table_writers is None or target.name in source.table_writers
+    """Whether a job may take the columnar path: the target has a table writer the source's tables go to."""
+    return target.write_table is not None and source.tables_for(target.name)
 
 
 def _draws_masks(target) -> bool:

@@ -110,6 +110,11 @@ class FormatSpec:
     def reads_in_shards(self) -> bool:
         return self.plan is not None and self.read_units is not None
 
+    def tables_for(self, writer: str) -> bool:
+        """Whether this format's tables may go to ``writer`` (a format's table writer, or "render"): it reads
+        tables, and they are held to that writer (``table_writers``)."""
+        return self.read_table is not None and (self.table_writers is None or writer in self.table_writers)
+
     def writes_in_shards(self, dataset: Dataset, options: ConvertOptions) -> bool:
         """Whether this dataset can be written shard by shard (e.g. YOLO needs its classes up front)."""
         if self.write_shard is None or self.finish is None:

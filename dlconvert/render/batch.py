@@ -108,8 +108,7 @@ def _render_columnar(source, src: Path, dst: Path, views, options: ConvertOption
                      progress) -> tuple[RenderReport, LabelMap] | None:
     """The render from the source's table (:mod:`.columns`) when its reader has one and the job is one the table
     path draws exactly; None (nothing written) otherwise. A contact sheet or a Dask cluster keeps the item path."""
-    if source.read_table is None or not takes(views, style) or not (source.table_writers is None
-                                                                     or "render" in source.table_writers):
+    if not source.tables_for("render") or not takes(views, style):
         return None
     table = source.read_table(src, options, workers=workers)
     if table is None or not table.item_count:

@@ -22,13 +22,12 @@ first, by :func:`settled_task`:
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import RANK
+from ...errors import FormatError
+from .common import RANK, read_text
 
 if TYPE_CHECKING:
     from .layout import Source
@@ -75,24 +74,9 @@ def _may_raise(source: Source, asked: str | None) -> bool:
 
 
 def _label_text(path: Path) -> str | None:
-    """The text of a regular label file, read as :func:`~.common.read_text` reads it, or None for anything
-    else (a folder, a device, a pipe, bytes that are not UTF-8). One open and one ``fstat`` per file —
-    ``read_text`` asks three times whether the path is a file — since this reads every label file once more."""
+    """The text of a label file as the reader reads it, or None where the reader fails on it as a whole (a
+    folder, a device, a pipe, bytes that are not UTF-8)."""
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a pipe opens without waiting for a writer
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            return None
-        chunks = []
-        while chunk := os.read(handle, 1 << 20):
-            chunks.append(chunk)
-    except OSError:
-        return None
-    finally:
-        os.close(handle)
-    try:
-        return b"".join(chunks).decode("utf-8-sig")
-    except UnicodeDecodeError:
+        return read_text(path)
+    except FormatError:
         return None
