@@ -283,8 +283,7 @@ class Converter:
         with self._busy(f"reading {src.name}"):
             plan = source.plan(src, options, report)
         with parallel.frozen_for_gc():
-            dataset = Dataset((), labels=plan.labels, images_root=plan.images_root, total=len(plan.units),
-                              image_roots=plan.image_roots, declared_empty=plan.declared_empty)
+            dataset = plan.dataset()
             meta = _for_writing(dataset, options, ())  # what every shard's writer gets
             if self._in_shards(plan, target, meta, hooks, options):
                 planned = copy.deepcopy(report)

@@ -48,6 +48,11 @@ class SourcePlan:
     #: which the plan could not settle cheaply: the format's ``plan`` says when); it is never cut into shards.
     one_pass: bool = False
 
+    def dataset(self, items: Iterable[AnnotationCollection] = ()) -> Dataset:
+        """The source as a :class:`Dataset` of ``items`` (its units read, or none yet): the plan's facts."""
+        return Dataset(items, labels=self.labels, images_root=self.images_root, total=len(self.units),
+                       image_roots=self.image_roots, declared_empty=self.declared_empty)
+
 
 @dataclass
 class ShardOutput:

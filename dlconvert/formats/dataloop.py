@@ -208,12 +208,8 @@ def read_units(context: None, files: list[str], options: ConvertOptions, report:
 
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """The converter's reader: items lazily, malformed records reported by the report's policy."""
-    from ..dataset import Dataset
-
     source = plan(src, options, report)
-    return Dataset(read_units(None, source.units, options, report), labels=source.labels,
-                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots,
-                   declared_empty=source.declared_empty)
+    return source.dataset(read_units(None, source.units, options, report))
 
 
 def write_shard(dataset: Dataset, dst: Path, options: ConvertOptions, report: ConversionReport) -> ShardOutput:

@@ -206,12 +206,8 @@ def read_units(context: tuple, units: list, options: ConvertOptions, report: Con
 
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """Read a COCO file (or a folder's COCO files) into one item per image, lazily per image."""
-    from ...dataset import Dataset
-
     source = plan(src, options, report)
-    return Dataset(read_units(source.context, source.units, options, report), labels=source.labels,
-                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots,
-                   declared_empty=source.declared_empty)
+    return source.dataset(read_units(source.context, source.units, options, report))
 
 
 def shape_hints(path: Path) -> dict[Any, str]:

@@ -105,11 +105,8 @@ def read_units(context: tuple, units: list, options: ConvertOptions, report: Con
 
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """Read a LabelMe file or folder, one item per JSON file, lazily."""
-    from ...dataset import Dataset
-
     source = plan(src, options, report)
-    return Dataset(read_units(source.context, source.units, options, report), labels=source.labels,
-                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots)
+    return source.dataset(read_units(source.context, source.units, options, report))
 
 
 class _Reader:

@@ -90,11 +90,8 @@ def read_units(context: tuple[Layout, ClassTable], units: list, options: Convert
 
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """Read a VOC folder (or one XML file) lazily, one item per XML file or PNG-only stem."""
-    from ...dataset import Dataset
-
     source = plan(src, options, report)
-    return Dataset(read_units(source.context, source.units, options, report), labels=source.labels,
-                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots)
+    return source.dataset(read_units(source.context, source.units, options, report))
 
 
 class _Reader:

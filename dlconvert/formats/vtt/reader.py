@@ -394,8 +394,5 @@ def read_units(context: str, units: list, options: ConvertOptions, report: Conve
 
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """Read a ``.vtt`` file, or every ``.vtt`` under a folder, into one item per file, lazily."""
-    from ...dataset import Dataset
-
     source = plan(src, options, report)
-    return Dataset(read_units(source.context, source.units, options, report), labels=None,
-                   images_root=source.images_root, total=len(source.units))
+    return source.dataset(read_units(source.context, source.units, options, report))

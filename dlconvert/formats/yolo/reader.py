@@ -372,12 +372,8 @@ def read_units(context: _Context, units: list, options: ConvertOptions, report: 
 
 def read(src: Path, options: ConvertOptions, report: ConversionReport) -> Dataset:
     """Read a YOLO dataset (folder, ``data.yaml`` or ``obj.data``) lazily, one item per image."""
-    from ...dataset import Dataset
-
     source = plan(src, options, report)
-    return Dataset(read_units(source.context, source.units, options, report), labels=source.labels,
-                   images_root=source.images_root, total=len(source.units), image_roots=source.image_roots,
-                   declared_empty=source.declared_empty)
+    return source.dataset(read_units(source.context, source.units, options, report))
 
 
 def _images_root(layout: Layout) -> Path | None:
