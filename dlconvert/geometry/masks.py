@@ -240,21 +240,18 @@ def decode_png_mask(data: bytes, *, max_pixels: int) -> tuple[np.ndarray, tuple[
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            has_alpha = "A" in image.getbands() or "transparency" in image.info
-            if has_alpha:
-                rgba = np.asarray(image.convert("RGBA"))
-                mask = rgba[:, :, 3] > 127
-                rgb = rgba[:, :, :3]
+            if image.mode != "RGBA":  # (an RGBA PNG, as Dataloop writes them, needs no conversion)
+                has_alpha = "A" in image.getbands() or "transparency" in image.info
+                image = image.convert("RGBA" if has_alpha else "RGB")
+            if image.mode == "RGBA":
+                mask = np.asarray(image.getchannel("A")) > 127
             else:
-                rgb = np.asarray(image.convert("RGB"))
-                mask = rgb.any(axis=2)
+                mask = np.asarray(image).any(axis=2)
+            first = int(mask.argmax())  # the first foreground pixel (0 when there is none)
+            color = tuple(image.getpixel((first % mask.shape[1], first // mask.shape[1])))[:3] \
+                if mask.flat[first] else None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise InvalidAnnotationError(f"mask PNG cannot be decoded: {exc}", where="") from None
-    color = None
-    flat = np.flatnonzero(mask)
-    if flat.size:
-        r, c = divmod(int(flat[0]), mask.shape[1])
-        color = tuple(int(v) for v in rgb[r, c])
     return mask, color
 
 
