@@ -51,4 +51,13 @@ def dumps(value: Any, *, indent: bool = True) -> bytes:
         # orjson refuses ints beyond 64 bits and other rare values: fall back to the stdlib.
         import json
 
-        return json.dumps(value, indent=2 if indent else None, ensure_ascii=False).encode()
+        return json.dumps(value, indent=2 if indent else None, ensure_ascii=False, default=_as_list).encode()
+
+
+def _as_list(value: Any) -> Any:
+    """A numpy array (a writer's column of numbers) as the list orjson writes it as, for the stdlib's encoder."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

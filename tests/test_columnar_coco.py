@@ -15,15 +15,16 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-from columnar_support import assert_same, convert, real_coco_files, spy, tree
+from columnar_support import assert_same, convert, real_coco_files, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from realfiles import AVAILABLE, NO_REAL_FILES, real_file
 from test_columnar_dataloop import coco_documents
 
 from dlconvert import ConvertOptions, parallel
+from dlconvert._json import dumps
 from dlconvert.converter import _takes_table
-from dlconvert.formats import _dataloop_read_table, get_format
+from dlconvert.formats import _cache, get_format
 from dlconvert.formats._fingerprint import geometry_fingerprint
 from dlconvert.formats.coco.columns import read_table as read_coco_table
 from dlconvert.geometry import definition_from_json
@@ -43,8 +44,17 @@ _DATALOOP = ["dataloop/dtlpy-converters-examples/voc/dataloop", "dataloop/dtlpy-
 
 @pytest.fixture
 def tables(monkeypatch) -> list:
-    """What each call of the Dataloop table reader returned (None: it left the job to the object path)."""
-    return spy(monkeypatch, _dataloop_read_table, "read_table")
+    """What each call of the COCO table writer returned (None: it left the job to the object path). It reads a
+    Dataloop export itself, range by range, so this is where the table path is known to be taken or not."""
+    written: list = []
+    coco = get_format("coco")
+
+    def write_table(*args, **kwargs):
+        written.append(coco.write_table(*args, **kwargs))
+        return written[-1]
+
+    monkeypatch.setitem(_cache, "coco", dataclasses.replace(coco, write_table=write_table))
+    return written
 
 
 @pytest.mark.real_files
@@ -224,7 +234,8 @@ def test_any_dataloop_export_gives_the_same_coco_both_ways(files, indent, on_err
 
 
 def test_the_hypothesis_exports_take_the_columnar_path(tmp_path, tables):
-    """Most exports above are read as tables (else the test compares the object path with itself)."""
+    """Many exports above are written by the table path from end to end (else the test compares the object path with
+    itself); the others hold what only the object path reports (an item without a size or image, a broken mask)."""
     taken = []
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -236,7 +247,7 @@ def test_the_hypothesis_exports_take_the_columnar_path(tmp_path, tables):
         taken.append(bool(tables) and tables[0] is not None)
 
     check()
-    assert sum(taken) >= 0.5 * len(taken)
+    assert sum(taken) >= 0.25 * len(taken)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -282,6 +293,17 @@ def test_one_and_two_workers_write_the_same(tmp_path, monkeypatch, tables):
     assert one == facts and tree(tmp_path / "one") == tree(tmp_path / "two" / "columns")
 
 
+@pytest.mark.parametrize("indent", [True, False])
+def test_rings_kept_as_arrays_are_written_as_their_lists(indent):
+    """The table path's records hold polygon rings as float64 arrays: orjson writes them as the lists they were, and
+    so does the stdlib's encoder, which writes a file orjson refuses (an int beyond 64 bits set from Python)."""
+    rings = [np.array([1.5, 0.1, 1e16, -0.0, 5e-324]), np.zeros(0)]
+    for extra in (1, 2 ** 70):
+        as_arrays = dumps({"segmentation": rings, "note": extra}, indent=indent)
+        assert as_arrays == dumps({"segmentation": [r.tolist() for r in rings], "note": extra}, indent=indent)
+    assert b"%d" % 2 ** 70 in as_arrays and b"1e16" not in as_arrays  # (the stdlib writes 1e+16)
+
+
 @pytest.mark.parametrize("change", ["video item", "point", "no label", "pinned labels", "bad mask", "bad ring"])
 def test_what_the_table_leaves_to_the_object_path_is_the_same_both_ways(change, tmp_path, tables):
     """A track, a type the columns do not model, an annotation without a label, the user's label map, a mask
@@ -305,8 +327,7 @@ def test_what_the_table_leaves_to_the_object_path_is_the_same_both_ways(change, 
         item["annotations"][1]["coordinates"][0][0]["x"] = "one"
     item_file.write_bytes(orjson.dumps(item))
     assert_same(src, "dataloop", "coco", tmp_path, **options)
-    if change != "bad mask":  # a broken PNG is found by the writer, which then leaves the job
-        assert tables[-1] is None
+    assert tables == ([] if change == "pinned labels" else [None])  # a pinned map: not even read as a table
 
 
 def _labels(path: Path):

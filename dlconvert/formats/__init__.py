@@ -92,7 +92,8 @@ class FormatSpec:
     #: returns why ``path`` looks like this format ("data.yaml with names and an images/ folder"), or None.
     detect: Callable[[Path], str | None] | None = None
     #: The columnar path of bulk jobs (:mod:`dlconvert.table`): ``read_table(src, options, workers=N)`` gives the
-    #: source as a table, or None when only the object reader reads it exactly; ``write_table(table, dst, options,
+    #: source as a table (or as files its table writers read range by range, in the workers that write them: a
+    #: Dataloop export), or None when only the object reader reads it exactly; ``write_table(table, dst, options,
     #: report, workers=N, progress=None)`` writes what ``write`` would, byte for byte (on N forked processes:
     #: ``parallel.map_shared``, counting items through ``progress``), or returns None (before writing) when only
     #: ``write`` can.

@@ -1,10 +1,11 @@
-"""Reading a Dataloop export into a :class:`~dlconvert.table.Table`, for bulk jobs — when it can be done exactly.
+"""Reading a Dataloop export into :class:`~dlconvert.table.Table` s, for bulk jobs — when it can be done exactly.
 
-Reading 25k small item files is most of a Dataloop → COCO run, so the files are read in ranges on
-forked workers (:func:`dlconvert.parallel.map_shared`), each file decoded once by msgspec (the
-annotations as raw JSON per key, a box's and a polygon's points typed straight into floats — no
-annotation object, no dict per point). The item fields are the object reader's own: the item's JSON
-without its annotations goes through :meth:`AnnotationCollection.from_json
+Reading 25k small item files is most of a Dataloop → COCO run, so the files are read range by range
+(:class:`ItemFiles`) by the worker that writes that range (:func:`dlconvert.parallel.map_shared`): what a
+range holds never travels between processes, and the main process never holds it all. Each file is
+decoded once by msgspec (the annotations as raw JSON per key, a box's and a polygon's points typed
+straight into floats — no annotation object, no dict per point). The item fields are the object
+reader's own: the item's JSON without its annotations goes through :meth:`AnnotationCollection.from_json
 <dlconvert.collection.AnnotationCollection.from_json>`.
 
 Rows: one per annotation of the types the columns model (box, segment, binary, class), in file
@@ -15,7 +16,7 @@ rotated box or one with odd coordinates, a polygon read the careful way, a mask,
 marked ``delegated``: a writer hands it to its per-annotation code through the view
 (:meth:`Table.annotations_of`: the object reader's annotation, its item file read again).
 
-None — the object path runs, and says precisely what is wrong — for a file the object reader would
+None — the object path runs, and says precisely what is wrong — for a range with a file the object reader would
 report or refuse (invalid JSON, a bad annotation, a mask whose PNG header is broken), a type the
 columns do not model (point, polyline, ellipse, cube, pose, note …), a track (a video or audio
 item, an annotation with stored frames), an item that is no image or has no file name, an
@@ -28,7 +29,6 @@ Dataloop item says elsewhere.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +43,7 @@ from ..collection import AnnotationCollection
 from ..errors import DlconvertError
 from ..geometry import definition_from_json
 from ..labels import LabelMap
-from ..parallel import frozen_for_gc, map_shared, without_cyclic_gc
+from ..parallel import without_cyclic_gc
 from ..report import ConversionReport
 from ..table import BOX, CLASS, MASK, POLYGON, Rings, Table, offsets
 from ._metadata import section
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from ..annotation import Annotation
     from ..dataset import ConvertOptions, SourcePlan
 
-__all__ = ["SOURCE_JSON", "SourceJSON", "read_table"]
+__all__ = ["SOURCE_JSON", "ItemFiles", "SourceJSON", "read_table"]
 
 #: ``Table.extras`` key of the reader's :class:`SourceJSON`.
 SOURCE_JSON = "dataloop_json"
@@ -80,9 +80,9 @@ class _Refused(Exception):
     """Something only the object path reads (or reports) exactly."""
 
 
-def read_table(src: Path, options: ConvertOptions, *, workers: int = 1) -> Table | None:
-    """The Dataloop export ``src`` as a table, its files read on ``workers`` processes; None when only the object
-    reader reads it exactly (see the module docstring)."""
+def read_table(src: Path, options: ConvertOptions, *, workers: int = 1) -> ItemFiles | None:
+    """The Dataloop export ``src`` as item files a writer reads range by range (``workers``: each range is read by
+    the worker that writes it); None when only the object reader reads it exactly (see the module docstring)."""
     if options.labels is not None:  # a pinned map: the writers report its missing labels per annotation
         return None
     try:
@@ -91,21 +91,41 @@ def read_table(src: Path, options: ConvertOptions, *, workers: int = 1) -> Table
         return None
     if not source.units:
         return None
-    files = [Path(unit) for unit in source.units]
-    with without_cyclic_gc(), frozen_for_gc():  # a few small acyclic objects per annotation
-        parts = list(map_shared(files, _read_files, len(files), workers=workers))
-    if any(part is None for part in parts):
-        return None
-    return _table(parts, files, source, Path(src))
+    return ItemFiles([Path(unit) for unit in source.units], source, Path(src))
+
+
+@dataclass
+class ItemFiles:
+    """A Dataloop export's item files, in the order the object reader reads them, each range read into a table of
+    its own (items and rows numbered from 0) where it is written."""
+
+    files: list[Path]
+    source_plan: SourcePlan
+    src: Path
+
+    @property
+    def item_count(self) -> int:
+        return len(self.files)
+
+    @property
+    def label_map(self) -> LabelMap:
+        return self.source_plan.labels if self.source_plan.labels is not None else LabelMap()
+
+    def read(self, first: int, stop: int) -> Table | None:
+        """Files ``first:stop`` as a table; None when one of them is left to the object reader."""
+        with without_cyclic_gc():  # a few small acyclic objects per annotation
+            part = _read_files(self.files, first, stop)
+        return None if part is None else _table(part, self.files[first:stop], self)
 
 
 @dataclass
 class _Part:
-    """What a range of files holds, gathered by a worker."""
+    """What a range of files holds, gathered while they are read."""
 
     filenames: list[str] = field(default_factory=list)
     sizes: list[tuple[int, int]] = field(default_factory=list)
     items: list[dict] = field(default_factory=list)  # each item's JSON, its annotations left out
+    collections: list[AnnotationCollection] = field(default_factory=list)  # each item, without annotations
     row_counts: list[int] = field(default_factory=list)
     kinds: list[int] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
@@ -130,7 +150,7 @@ def _read_files(files: list[Path], first: int, stop: int) -> _Part | None:
     except _Refused:
         return None
     part.coords = np.column_stack((np.array(part.xs, dtype=np.float64), np.array(part.ys, dtype=np.float64)))
-    part.xs, part.ys = [], []  # the points travel back as one array, not as a float object each
+    part.xs, part.ys = [], []  # one array from here on, not a float object each
     return part
 
 
@@ -150,6 +170,7 @@ def _read_file(path: Path, part: _Part) -> None:
     part.filenames.append(collection.filename)
     part.sizes.append((width, height) if width and height else (-1, -1))
     part.items.append(item)
+    part.collections.append(collection)
     part.row_counts.append(len(raw_annotations))
     still = collection.mimetype is not None  # else a stored snapshot makes a track (AnnotationCollection.from_json)
     polygons: list[tuple[int, dict[str, msgspec.Raw]]] = []  # (row in this part, annotation) of the file's polygons
@@ -274,61 +295,43 @@ def _rings(raw: msgspec.Raw) -> list[list[_Point]] | bool:
     return False
 
 
-def _table(parts: list[_Part], files: list[Path], plan: SourcePlan, src: Path) -> Table | None:
-    labels_of_rows = [label for part in parts for label in part.labels]
-    names, label_index = np.unique(np.asarray(labels_of_rows, dtype=object), return_inverse=True) \
-        if labels_of_rows else (np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
-    sizes = np.array([size for part in parts for size in part.sizes], dtype=np.int64).reshape(-1, 2)
-    ring_sizes = np.fromiter(itertools.chain.from_iterable(p.ring_sizes for p in parts), np.int64)
-    row_rings = np.fromiter(itertools.chain.from_iterable(p.row_rings for p in parts), np.int64)
-    coords = np.concatenate([part.coords for part in parts]) if parts else np.zeros((0, 2))
-    if not np.isfinite(coords).all():  # a number beyond a float (1e999): the object reader reports it
+def _table(part: _Part, files: list[Path], export: ItemFiles) -> Table | None:
+    if not np.isfinite(part.coords).all():  # a number beyond a float (1e999): the object reader reports it
         return None
-    kind = np.fromiter(itertools.chain.from_iterable(p.kinds for p in parts), np.uint8)
-    kept = [kept for part in parts for kept in part.kept]
-    attributes = [attributes for part in parts for attributes in part.attributes]
-    row_counts = np.fromiter(itertools.chain.from_iterable(p.row_counts for p in parts), np.int64)
-    item_rows = offsets(row_counts)
-    raws, offset = {}, 0
-    for part in parts:
-        raws.update({offset + row: raw for row, raw in part.raws.items()})
-        offset += len(part.kinds)
-    source = SourceJSON(items=[item for part in parts for item in part.items], files=files,
-                        ids=[identity for part in parts for identity in part.ids], kept=kept, attributes=attributes,
-                        delegated=np.fromiter(itertools.chain.from_iterable(p.delegated for p in parts), bool),
-                        item_rows=item_rows, images_root=plan.images_root, image_roots=plan.image_roots, raws=raws)
+    names, label_index = np.unique(np.asarray(part.labels, dtype=object), return_inverse=True) \
+        if part.labels else (np.zeros(0, dtype=object), np.zeros(0, dtype=np.int64))
+    item_rows = offsets(np.array(part.row_counts, dtype=np.int64))
+    sizes = np.array(part.sizes, dtype=np.int64).reshape(-1, 2)
+    source = SourceJSON(items=part.items, collections=part.collections, files=files, ids=part.ids, kept=part.kept,
+                        attributes=part.attributes, delegated=np.array(part.delegated, dtype=bool),
+                        item_rows=item_rows, raws=part.raws)
     return Table(
-        filenames=[name for part in parts for name in part.filenames], width=sizes[:, 0], height=sizes[:, 1],
-        item_rows=item_rows, kind=kind, label=label_index.astype(np.int32),
-        box=np.array([box for part in parts for box in part.boxes], dtype=np.float64).reshape(-1, 4),
-        crowd=np.fromiter((k.get("iscrowd") == 1 for k in kept), bool, len(kept)),
-        attributes=np.fromiter(map(bool, attributes), bool, len(attributes)),
-        labels=names.tolist(), label_map=plan.labels if plan.labels is not None else LabelMap(), view=source.view,
-        origin=str(src),
-        rings=Rings(coords, offsets(ring_sizes), offsets(row_rings)),
+        filenames=part.filenames, width=sizes[:, 0], height=sizes[:, 1], item_rows=item_rows,
+        kind=np.array(part.kinds, dtype=np.uint8), label=label_index.astype(np.int32),
+        box=np.array(part.boxes, dtype=np.float64).reshape(-1, 4),
+        crowd=np.fromiter((k.get("iscrowd") == 1 for k in part.kept), bool, len(part.kept)),
+        attributes=np.fromiter(map(bool, part.attributes), bool, len(part.attributes)),
+        labels=names.tolist(), label_map=export.label_map, view=source.view, origin=str(export.src),
+        rings=Rings(part.coords, offsets(np.array(part.ring_sizes, dtype=np.int64)),
+                    offsets(np.array(part.row_rings, dtype=np.int64))),
         extras={SOURCE_JSON: source})
 
 
 @dataclass
 class SourceJSON:
-    """What the object reader gives a writer beyond the columns, per item and per row of the table the reader
-    made (items and rows numbered as in it, not in a slice of it)."""
+    """What the object reader gives a writer beyond the columns, per item and per row of a range's table (items
+    and rows numbered as in it, not in a slice of it)."""
 
     items: list[dict]  # each item's JSON without its annotations
+    collections: list[AnnotationCollection]  # each item as the object reader reads it, without its annotations
     files: list[Path]
     ids: list[Any]  # each row's annotation id
     kept: list[dict]  # each row's metadata.user.coco
     attributes: list[dict]  # each row's v2 attributes
     delegated: np.ndarray  # rows left to a writer's per-annotation code
     item_rows: np.ndarray
-    images_root: Path | None  # the export's items/ folder (the item's image, for an item without a size)
-    image_roots: tuple
     raws: dict[int, dict]  # the JSON of the rows the reader delegated
     _cached: tuple[int, AnnotationCollection] | None = None
-
-    def item_json(self, item: int) -> dict:
-        """The item's JSON without its annotations (:meth:`AnnotationCollection.from_json` gives its fields)."""
-        return self.items[item]
 
     def view(self, row: int) -> list[Annotation]:
         """Row ``row``'s annotation as the object reader builds it: from its JSON, kept when the reader delegated

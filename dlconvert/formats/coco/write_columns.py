@@ -13,9 +13,11 @@ a polygon whose rings touch or nest (written as a mask), a row its reader left t
 goes through the object writer's per-annotation code with its annotation built on demand
 (:meth:`Table.annotations_of`), so every message is that code's.
 
-The tables of two readers are written: a Dataloop export's (its :class:`~.._dataloop_read_table.SourceJSON`)
-and a COCO file's (its :class:`~.kept.KeptJSON`: COCO → COCO). None — the object path runs — for any
-other table, a pinned label map, an item without a file name or whose size is found nowhere.
+The tables of two readers are written: a Dataloop export's (its :class:`~.._dataloop_read_table.SourceJSON`),
+read range by range in the workers (:class:`~.._dataloop_read_table.ItemFiles`), and a COCO file's (its
+:class:`~.kept.KeptJSON`: COCO → COCO), read whole before. None — the object path runs — for any other
+table, a pinned label map, an item without a file name or whose size is found nowhere, a range of
+Dataloop files only the object reader reads exactly.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ...geometry.polygon import ring_areas, ring_scales
 from ...images import ImageLookup
 from ...parallel import frozen_for_gc, map_shared
 from ...table import BOX, KEPT_JSON, POLYGON, offsets, ranges
-from .._dataloop_read_table import SOURCE_JSON
+from .._dataloop_read_table import SOURCE_JSON, ItemFiles
 from .._fingerprint import fingerprint, geometry_fingerprint, rings_fingerprint, still_matches
 from .shapes import _rings_overlap
 from .source import BOX_SEGMENTATION_KEY, GEOMETRY_KEY
@@ -56,24 +58,28 @@ _OVERLAP_MARGIN = 1e-12
 _MOST_RINGS_COMPARED = 12
 
 
-def write_table(table: Table, dst: Path, options: ConvertOptions, report: ConversionReport, *,
+def write_table(table: Table | ItemFiles, dst: Path, options: ConvertOptions, report: ConversionReport, *,
                 workers: int = 1, progress: Callable | None = None) -> list[Path] | None:
     """Write ``coco.json``, ``coco_ids.json`` and ``labelmap.json`` of ``table`` under ``dst`` as the object writer
     would, the items cut into ranges over ``workers`` processes; None when it cannot (see the module docstring)."""
-    source = _source(table)
-    if source is None or table.rings is None or options.labels is not None:
+    if options.labels is not None:
         return None
-    meta = _Meta(table.label_map, options.images or source.images_root, source.image_roots)
+    if isinstance(table, ItemFiles):  # an item without a size takes its image's: found as the object writer finds it
+        source, images_root, image_roots = None, table.source_plan.images_root, table.source_plan.image_roots
+    else:
+        source, images_root, image_roots = _source(table), None, ()
+        if source is None or table.rings is None:
+            return None
+    meta = _Meta(table.label_map, options.images or images_root, image_roots)
     job = _Job(table, source, options, report.blank(), meta)
-    with frozen_for_gc():  # the table stays out of the collector's scans, shared by the workers
+    with frozen_for_gc():  # a table stays out of the collector's scans, shared by the workers
         shards: list[ShardOutput] = []
         reports: list[ConversionReport] = []
         for done in map_shared(job, _write_items, table.item_count, workers=workers, progress=progress):
             if done is None:
                 return None
             reports.append(done[0])
-            shards.append(done[1])
-    table.count_read(report)
+            shards.append(done[1].unpacked())
     for part in reports:
         report.merge(part)
     return finish(shards, meta, Path(dst), options, report)
@@ -92,8 +98,8 @@ class _Meta:
 class _Job:
     """What every range of items needs (shared with forked workers, never sent)."""
 
-    table: Table
-    source: Any  # _Dataloop or _Coco
+    table: Table | ItemFiles
+    source: Any  # _Coco for a COCO table; None for ItemFiles (each range's table has its _Dataloop)
     options: ConvertOptions
     report: ConversionReport  # a blank report of this conversion, for each range to fill
     meta: _Meta
@@ -104,10 +110,9 @@ class _Dataloop:
 
     def __init__(self, table: Table) -> None:
         self.json = table.extras[SOURCE_JSON]
-        self.images_root, self.image_roots = self.json.images_root, self.json.image_roots
 
     def collection(self, table: Table, item: int) -> AnnotationCollection:
-        return AnnotationCollection.from_json(self.json.item_json(item), path=self.json.files[item])
+        return self.json.collections[item]
 
     def delegated(self, table: Table, row: int) -> bool:
         return bool(self.json.delegated[row])
@@ -121,9 +126,6 @@ class _Dataloop:
 
 class _Coco:
     """A COCO file's table: what its object reader keeps of each record (:class:`~.kept.KeptJSON`)."""
-
-    images_root = None
-    image_roots = ()
 
     def __init__(self, table: Table) -> None:
         self.kept = table.extras[KEPT_JSON]
@@ -149,23 +151,27 @@ class _Coco:
         return annotation
 
 
-def _source(table: Table):
-    if SOURCE_JSON in table.extras:
-        return _Dataloop(table)
-    if KEPT_JSON in table.extras:
-        return _Coco(table)
-    return None
+def _source(table: Table) -> _Coco | None:
+    return _Coco(table) if KEPT_JSON in table.extras else None
 
 
-def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, ShardOutput] | None:
-    """Items ``first:stop`` as the object writer's shard; None when one is left to the object path."""
+def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, _RingsApart] | None:
+    """Items ``first:stop`` as the object writer's shard (and what they count as read); None when one is left to
+    the object path."""
     table, source, report = job.table, job.source, job.report.blank()
+    if isinstance(table, ItemFiles):  # the range's files are read here, into a table of its own
+        table = table.read(first, stop)
+        if table is None:
+            return None
+        source, first, stop = _Dataloop(table), 0, table.item_count
+    table.slice(first, stop).count_read(report)
     writer = _Writer(job.meta.labels.copy(), job.options, report, ImageLookup.for_source(job.options.images, job.meta))
     start, end = int(table.item_rows[first]), int(table.item_rows[stop])
     shapes = _Shapes(table.slice(first, stop))
     facts = _facts(table, source, shapes, start, end)
     shapes.settle(np.array([fact is not None and fact[3] and "area" in fact[1] for fact in facts], dtype=bool))
     types, labels = table.type_names(), table.labels
+    polygon_records: list[int] = []  # the records whose rings are views of the range's coordinates
     for item in range(first, stop):
         collection = source.collection(table, item)
         if not (collection.filename or collection.name or "").strip("/"):
@@ -195,9 +201,44 @@ def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, Sh
                     record["segmentation"] = kept[BOX_SEGMENTATION_KEY]
             writer.finish_record(record, label, kept, unchanged, attributes, image_index,
                                  {"annotation_id": identity, "item_id": collection.item_id, "type": type_name})
+            if table.kind[row] == POLYGON:
+                polygon_records.append(len(writer.records) - 1)
             report.annotations_out[type_name] += 1
             report.labels_out[label] += 1
-    return report, writer.shard()
+    return report, _RingsApart.pack(writer.shard(), polygon_records)
+
+
+@dataclass
+class _RingsApart:
+    """A range's records with their polygons' rings taken out into one array (which travels between processes in
+    one piece, where a float object each made up most of what the main process unpickled); :meth:`unpacked`
+    puts back in each record a view per ring, which :func:`dlconvert._json.dumps` writes as the list it was."""
+
+    shard: ShardOutput
+    records: np.ndarray  # which records had their rings taken out
+    ring_counts: np.ndarray  # rings per record
+    ring_sizes: np.ndarray  # numbers per ring
+    numbers: np.ndarray  # every ring's x, y, x, y … in a row
+
+    @classmethod
+    def pack(cls, shard: ShardOutput, records: list[int]) -> _RingsApart:
+        written = shard.state[1]
+        rings = [ring for index in records for ring in written[index]["segmentation"]]
+        apart = cls(shard, np.array(records, dtype=np.int64),
+                    np.array([len(written[index]["segmentation"]) for index in records], dtype=np.int64),
+                    np.array([ring.size for ring in rings], dtype=np.int64),
+                    np.concatenate(rings) if rings else np.zeros(0))
+        for index in records:
+            written[index]["segmentation"] = None
+        return apart
+
+    def unpacked(self) -> ShardOutput:
+        written, starts = self.shard.state[1], offsets(self.ring_sizes).tolist()
+        numbers, ring = self.numbers, 0
+        for index, count in zip(self.records.tolist(), self.ring_counts.tolist(), strict=True):
+            written[index]["segmentation"] = [numbers[starts[i]:starts[i + 1]] for i in range(ring, ring + count)]
+            ring += count
+        return self.shard
 
 
 def _facts(table: Table, source, shapes: _Shapes, start: int, end: int) -> list[tuple | None]:
@@ -243,6 +284,7 @@ class _Shapes:
             self.box[row] = (min(xs), min(ys), max(xs), max(ys))  # by Python's min (of 0.0 and -0.0, the first)
         self.bounds = self.box.copy()
         self._fingerprints: dict[int, str] = {}
+        self._rings: dict[int, list[np.ndarray]] = {}  # a polygon's rings, listed by fingerprint for its record
 
     def settle(self, area_given: np.ndarray) -> None:
         """Decide every row; ``area_given``: rows whose written area is the source's (their shape unchanged), so
@@ -333,7 +375,8 @@ class _Shapes:
         if self.table.kind[row] == BOX:
             return {"segmentation": [[left, top, right, top, right, bottom, left, bottom]],
                     "area": float(self.area[row]), "bbox": bbox, "iscrowd": 0}
-        return {"segmentation": [ring.reshape(-1).tolist() for ring in self.rings.rings_of(row)],
+        rings = self._rings.pop(row, None) or self.rings.rings_of(row)
+        return {"segmentation": [ring.reshape(-1) for ring in rings],  # views: see _RingsApart
                 "area": float(self.area[row]), "bbox": bbox, "iscrowd": 0}
 
     def fingerprint(self, row: int) -> str:
@@ -343,7 +386,8 @@ class _Shapes:
             if self.table.kind[row] == BOX:
                 found = fingerprint("box", (*self.box[row].tolist(), 0))
             else:
-                found = rings_fingerprint(self.rings.rings_of(row))
+                rings = self._rings[row] = self.rings.rings_of(row)
+                found = rings_fingerprint(rings)
             self._fingerprints[row] = found
         return found
 
