@@ -146,7 +146,7 @@ def _targets(writer: _Writer, table: Table, options: ConvertOptions) -> list[tup
         return None
     placed, seen, folders = [], set(), {}
     for relative, label in zip(relatives, labels, strict=True):
-        folder_key, name = posixpath.split(label)
+        folder_key, _, name = label.rpartition("/")  # (a key of the cache of folders only: posixpath.split is slower)
         folder = folders.get(folder_key)
         try:
             if folder is None:  # the object writer's checks, once per folder
