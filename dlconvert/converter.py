@@ -317,7 +317,8 @@ class Converter:
             return written
 
         try:
-            return self._write_job(job, write, report, False)
+            with parallel.frozen_for_gc():  # the table's objects: never scanned again, nor copied into the workers
+                return self._write_job(job, write, report, False)
         except _ObjectPath:
             return None
 

@@ -160,15 +160,23 @@ def without_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+_frozen_depth = 0  # frozen_for_gc blocks open: only the outermost one thaws (gc.unfreeze thaws everything)
+
+
 @contextmanager
 def frozen_for_gc() -> Iterator[None]:
     """Keep what exists now — a parsed source, millions of acyclic objects — out of the cyclic
-    collector's scans while the block runs (and shared, not copied, by forked workers)."""
+    collector's scans while the block runs (and shared, not copied, by forked workers). Blocks nest:
+    an inner one freezes what was made since, and leaves the thawing to the outermost."""
+    global _frozen_depth
     gc.freeze()
+    _frozen_depth += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        _frozen_depth -= 1
+        if not _frozen_depth:
+            gc.unfreeze()
 
 
 def pack_units(units: list) -> bytes:

@@ -247,3 +247,16 @@ def test_cli_unreachable_scheduler_is_one_line(cli_runner, fixtures_dir, tmp_pat
                                       "coco", "--to", "voc", "--scheduler", "tcp://127.0.0.1:9"])
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "Dask scheduler" in result.stderr
+
+
+def test_frozen_blocks_nest_and_only_the_outermost_thaws():
+    """gc.unfreeze thaws everything: an inner block (a table writer inside the engine's) must not thaw the outer's."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with parallel.frozen_for_gc():
+        outer = gc.get_freeze_count()
+        with parallel.frozen_for_gc():
+            made_inside = [[] for _ in range(100)]  # noqa: F841 (objects the inner block freezes as well)
+        assert gc.get_freeze_count() >= outer > 0
+    assert gc.get_freeze_count() == 0
