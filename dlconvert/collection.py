@@ -54,6 +54,10 @@ class AnnotationCollection:
     origin: str | None = None
     #: The item's image file, when the reader paired the item with it (YOLO labels ↔ images); not written.
     image_path: str | None = None
+    #: The item's image carried in its annotation file as base64 text (LabelMe's ``imageData``), set by the reader
+    #: when it found no image file: what the format's own tool shows, and what the renderer draws on when no file
+    #: is found either; not written.
+    embedded_image: str | None = None
 
     def __init__(
         self,

@@ -72,8 +72,10 @@ def overlay_picture(collection: AnnotationCollection, *, image: Any = None, imag
         return None
     if max_pixels is not None and width and height and width * height > max_pixels:
         return None
-    if path is not None:
-        image = load_display_image(path) if image is not None else item_picture(collection, images, frame_num)
+    if image is None:  # found as the renderer finds it (an image file, or the one the annotation file carries)
+        image = item_picture(collection, images, frame_num)
+    elif path is not None:
+        image = load_display_image(path)
     return render(collection, view, image=image, label_map=label_map, with_text=with_text,
                   frame_num=frame_num).image
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import FormatError
 
-__all__ = ["IMAGE_EXTENSIONS", "ImageInfo", "ImageLookup", "find_image", "image_info"]
+__all__ = ["IMAGE_EXTENSIONS", "ImageInfo", "ImageLookup", "embedded_image_bytes", "find_image", "image_info"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
@@ -152,9 +152,22 @@ class ImageLookup:
                     return found
         return None
 
+    def has_image(self, collection: Any) -> bool:
+        """Whether the item's image is there to draw on: a file found, or the image its annotation file carries."""
+        return self.find(collection) is not None or bool(getattr(collection, "embedded_image", None))
+
     def describe(self) -> str:
         """Where images were looked for, for messages."""
         places = [f"--images {self.images}"] if self.images is not None else []
         places.append("the image each reader paired with its item")
         places.extend(str(root) for root in self.roots)
         return "; ".join(places)
+
+
+def embedded_image_bytes(collection: Any) -> bytes | None:
+    """The image an item's annotation file carries (``collection.embedded_image``, base64 text its reader checked),
+    decoded; None when it carries none."""
+    import base64
+
+    text = getattr(collection, "embedded_image", None)
+    return base64.b64decode("".join(text.split())) if text else None

@@ -17,6 +17,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shapely
 from labelme_support import image_file, reported, shape, write_labelme
@@ -208,6 +209,55 @@ def test_an_embedded_image_is_kept_when_image_path_names_no_file(tmp_path):
         written = json.loads((tmp_path / "out" / name).read_text("utf-8"))
         assert written["imagePath"] == source["imagePath"] and written["imageData"] == source["imageData"]
     assert reported(report) == report.issues == []
+
+
+def _embedded_only(folder: Path) -> np.ndarray:
+    """A LabelMe file whose image exists only as its imageData (imagePath names no file); the image's pixels."""
+    import io
+
+    from PIL import Image
+
+    pixels = np.zeros((48, 64, 3), dtype=np.uint8)
+    pixels[:, :, 0] = np.arange(64, dtype=np.uint8)[None, :] * 4  # a gradient: no stand-in looks like it
+    pixels[:, :, 1] = np.arange(48, dtype=np.uint8)[:, None] * 5
+    encoded = io.BytesIO()
+    Image.fromarray(pixels).save(encoded, format="PNG")
+    write_labelme(folder / "cat.json", [shape("cat", "rectangle", [[10, 10], [20, 20]])], image_path="gone.jpg",
+                  image_data=base64.b64encode(encoded.getvalue()).decode())
+    return pixels
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_image_that_exists_only_embedded_is_drawn_on(tmp_path, cli_runner, workers):
+    """LabelMe shows the imageData when imagePath names no file: so does the overlay (never a checkerboard), and
+    the image counts as found."""
+    pixels = _embedded_only(tmp_path / "src")
+    result = cli_runner.invoke(main, ["render", str(tmp_path / "src"), str(tmp_path / "out"), "--from", "labelme",
+                                      "--view", "overlay", "--workers", workers])
+    assert result.exit_code == 0, result.output
+    from PIL import Image
+
+    picture = np.asarray(Image.open(tmp_path / "out" / "img_mask" / "gone.png").convert("RGB"))  # (named by imagePath)
+    assert picture.shape == pixels.shape
+    assert np.array_equal(picture[30:, 30:], pixels[30:, 30:])  # away from the box: the embedded image itself
+    assert not np.array_equal(picture[10:20, 10:20], pixels[10:20, 10:20])  # the box is drawn on it
+
+
+def test_the_notebook_overlay_draws_on_an_embedded_image(tmp_path):
+    from dlconvert.conveniences import overlay_picture
+
+    pixels = _embedded_only(tmp_path / "src")
+    [item] = FORMAT.read(tmp_path / "src", ConvertOptions(), ConversionReport()).items
+    picture = overlay_picture(item)
+    assert picture is not None and np.array_equal(picture[30:, 30:, :3], pixels[30:, 30:])
+
+
+def test_without_imagedata_an_image_found_nowhere_still_fails_the_overlay(tmp_path, cli_runner):
+    write_labelme(tmp_path / "src" / "cat.json", [shape("cat", "rectangle", [[10, 10], [20, 20]])],
+                  image_path="gone.jpg")
+    result = cli_runner.invoke(main, ["render", str(tmp_path / "src"), str(tmp_path / "out"), "--from", "labelme",
+                                      "--view", "overlay"])
+    assert result.exit_code != 0 and "1 of 1 images not found" in result.output, result.output
 
 
 # ==== 7. imageData that is no image =====================================================================

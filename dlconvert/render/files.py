@@ -23,7 +23,7 @@ from .._io import OutputFolder, atomic_write, safe_join
 from .._json import dumps
 from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError
-from ..images import ImageLookup
+from ..images import ImageLookup, embedded_image_bytes
 from ..labels import LabelMap
 from . import png
 from .report import MissingImagesError, RenderReport
@@ -60,13 +60,15 @@ def item_picture(collection: AnnotationCollection, images_root: ImageLookup | st
     """The item's image as people see it (a video's frame), or None when it is not found.
 
     ``images_root``: an :class:`~dlconvert.images.ImageLookup`, or a folder tried before the image
-    the reader paired with the item (``collection.image_path``).
+    the reader paired with the item (``collection.image_path``). With no file found, the image the item's
+    annotation file carries (``collection.embedded_image``: LabelMe's ``imageData``, which LabelMe shows).
     """
     if collection.is_audio:
         return None
     path = ImageLookup.of(images_root).find(collection)
     if path is None:
-        return None
+        embedded = None if collection.is_video else embedded_image_bytes(collection)
+        return None if embedded is None else _display_image(io.BytesIO(embedded), collection.origin)
     if collection.is_video:
         return load_video_frame(path, frame_num or 0)
     return load_display_image(path)
@@ -74,17 +76,21 @@ def item_picture(collection: AnnotationCollection, images_root: ImageLookup | st
 
 def load_display_image(path: str | os.PathLike[str]) -> np.ndarray:
     """An image file as an RGB array in its displayed orientation (EXIF applied), size-guarded."""
+    return _display_image(path, path)
+
+
+def _display_image(source, origin: str | os.PathLike[str] | None) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             if image.width * image.height > MAX_CANVAS_PIXELS:
                 raise FormatError(f"image is {image.width}×{image.height}, more than {MAX_CANVAS_PIXELS} pixels",
-                                  path=path)
+                                  path=origin)
             shown = ImageOps.exif_transpose(image)
             return np.asarray(shown.convert("RGB"))
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise FormatError(f"cannot read the image: {exc}", path=path) from None
+        raise FormatError(f"cannot read the image: {exc}", path=origin) from None
 
 
 def encode_picture(array: np.ndarray) -> tuple[bytes, str]:
@@ -147,7 +153,7 @@ def check_images(collections: Iterable[AnnotationCollection],
             report.skipped += 1
         else:
             report.image(collection.filename or collection.name or f"item_{report.items}",
-                         images.find(collection) is not None)
+                         images.has_image(collection))
     return report
 
 
@@ -208,7 +214,7 @@ def render_items(collections: Iterable[AnnotationCollection], dst: str | os.Path
         failing = report.images_missing and not allow_missing_images
         if failing:  # the render will fail: only count the rest, reading no more pixels
             if overlay:
-                report.image(name, images.find(collection) is not None)
+                report.image(name, images.has_image(collection))
             continue
         image = item_picture(collection, images, frame_num) if overlay else None
         if overlay:

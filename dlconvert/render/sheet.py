@@ -108,7 +108,7 @@ def contact_sheet(items: Iterable[AnnotationCollection], *, images_root: ImageLo
             continue
         name = posixpath.basename(collection.filename or collection.name or "")
         if overlay and counts.images_missing and not allow_missing_images:  # failing: only count the rest
-            counts.image(collection.filename or collection.name or name, images.find(collection) is not None)
+            counts.image(collection.filename or collection.name or name, images.has_image(collection))
             continue
         image = item_picture(collection, images, frame_num) if overlay else None
         if overlay:

@@ -30,10 +30,11 @@ Mapping (reading :mod:`.reader` / :mod:`.shapes`, writing :mod:`.writer` / :mod:
 * ``imagePath`` → the item ``/<folder of the JSON file>/<image name>`` and the image LabelMe would
   open (``collection.image_path``); ``imageWidth``/``imageHeight`` → the item's size (the embedded
   image's, when it has another, as LabelMe does).
-* ``imageData``: never needed to read (only its header is, for its size); written null by default,
-  as ``labelme --nodata`` saves (LabelMe opens the image from ``imagePath``), or the image itself
-  with ``ConvertOptions.extras["labelme_image_data"] = "embed"`` (LabelMe's own default; reading
-  with it keeps each file's ``imageData`` to write it back).
+* ``imageData``: never needed to read (only its header is, for its size); when ``imagePath`` names no
+  file it is the item's image (``collection.embedded_image``: LabelMe shows it, overlays draw on it);
+  written null by default, as ``labelme --nodata`` saves (LabelMe opens the image from ``imagePath``),
+  or the image itself with ``ConvertOptions.extras["labelme_image_data"] = "embed"`` (LabelMe's own
+  default; reading with it keeps each file's ``imageData`` to write it back).
 * Keys LabelMe does not define, in a file or a shape, are kept and written back, as LabelMe does.
 
 Untrusted input: a file over 1 GiB is refused unread; every field is type-checked and a fault is

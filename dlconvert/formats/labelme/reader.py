@@ -219,6 +219,8 @@ class _Reader:
         if kept:
             item_json["metadata"]["user"] = {"labelme": kept}
         collection = AnnotationCollection.for_item(item_json, path)
+        if image is None and "imageData" in kept:  # no image file: LabelMe shows the one the file carries
+            collection.embedded_image = kept["imageData"]
         paired = image or (Path(written) if Path(written).is_absolute() else path.parent / written)
         if paired.suffix.lower() in IMAGE_EXTENSIONS:
             collection.image_path = str(paired)
