@@ -130,7 +130,7 @@ EXPECTED: dict[str, str | Several | None] = {
     # folders holding two formats side by side: refused, both named
     "dataloop/dtlpy-converters-examples/voc": Several({"dataloop", "voc"}),
     "dataloop/dtlpy-converters-examples/yolo": Several({"dataloop", "yolo"}),
-    "dataloop/dtlpy-converters-examples": Several({"coco", "dataloop", "yolo"}),  # VOC: two trees, refused
+    "dataloop/dtlpy-converters-examples": Several({"coco", "yolo"}),  # VOC, Dataloop: two trees, two exports, refused
     "labelme/unet-pytorch": Several({"labelme", "voc"}),  # LabelMe JSON and the VOC masks made from it
     "labelme/unet-pytorch/datasets": Several({"labelme", "voc"}),
     # nothing dlconvert reads

@@ -134,3 +134,32 @@ def test_naming_yolo_on_a_folder_of_several_yolo_datasets_says_so_too(tmp_path):
     misleading "label file has no image"."""
     with pytest.raises(NotADatasetError, match=r"a folder of 8 YOLO datasets .*point at one of them"):
         Converter().run(real_file("yolo/cvat-datumaro"), "yolo", tmp_path / "out", "coco")
+
+
+# -- Dataloop: exports side by side --------------------------------------------------------------------------
+DATALOOP_DOCS = "dataloop/dtlpy-documentation"  # FruitImage/ and SheepFace/: two exports, each with its json/
+
+
+@requires_real_files
+@pytest.mark.parametrize("command", [["convert", "{src}", "{dst}", "--from", "dataloop", "--to", "coco"],
+                                     ["convert", "{src}", "{dst}", "--to", "coco"], ["info", "{src}"]])
+def test_a_folder_of_dataloop_exports_is_refused_naming_them(cli_runner, tmp_path, command):
+    """Read as one, their items were merged (two label maps lost) and each export's ontology.json an item."""
+    folder = real_file(DATALOOP_DOCS)
+    assert "a folder of 2 Dataloop exports (FruitImage, SheepFace)" in detect_format(folder).refusals["dataloop"]
+    result = cli_runner.invoke(main, [a.format(src=folder, dst=tmp_path / "out") for a in command])
+    assert result.exit_code == 1 and not (tmp_path / "out").exists()
+    [line] = result.stderr.splitlines()
+    assert line == (f"error: {folder}: a folder of 2 Dataloop exports (FruitImage, SheepFace): dlconvert reads one "
+                    "export at a time: point at one of them")
+    for name in ("FruitImage", "SheepFace"):
+        assert detect_format(folder / name).format == "dataloop"
+
+
+def test_one_export_inside_a_folder_reads_without_its_dataset_files_as_items(tmp_path, sample_dir):
+    """Its ontology.json and recipe.json lie beside its json/ folder: they are the export's, not items."""
+    shutil.copytree(sample_dir, tmp_path / "exports" / "street")
+    assert {"ontology.json", "recipe.json"} <= {p.name for p in (tmp_path / "exports" / "street").iterdir()}
+    inside = dlconvert.read(tmp_path / "exports", "dataloop")
+    alone = dlconvert.read(tmp_path / "exports" / "street", "dataloop")
+    assert sorted(c.filename for c in inside) == sorted(c.filename for c in alone) and len(alone) == 5

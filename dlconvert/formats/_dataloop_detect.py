@@ -6,19 +6,27 @@ a bare list of such annotations is the SDK's oldest shape. COCO files (``images`
 not items. A folder is an export when its ``json/`` folder (or the folder itself, named ``json``)
 holds item JSON files, or when item JSON files lie in it a few levels down; an export with a
 ``json/`` folder but no item yet, or only an ``ontology.json``, is an empty export.
+
+A folder that is no export itself but holds several (:func:`exports_inside`: each a ``json/`` folder,
+a ``labelmap.json`` or an ``ontology.json``) is refused, naming them
+(:class:`~dlconvert.errors.NotADatasetError`): read as one, their items would be merged and their
+label maps lost.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ._sniff import json_outline, relative, walk
+from ..errors import NotADatasetError
+from ..labels import LABELMAP_FILENAME
+from ._sniff import MAX_DEPTH, MAX_FOLDERS, json_outline, listing, relative, walk
 
-__all__ = ["detect"]
+__all__ = ["detect", "exports_inside", "is_export_root", "refuse_several_exports"]
 
 _ITEM_KEYS = ("filename", "_id", "itemMetadata", "annotationsCount", "annotated")
 _ANNOTATION_KEYS = ("type", "label", "coordinates")
 _SNIFFED = 5  # JSON files of a folder looked into
+_NAMED = 4  # exports named in a refusal
 
 
 def detect(path: Path) -> str | None:
@@ -54,6 +62,8 @@ def _folder(folder: Path) -> str | None:
     from .dataloop import _DATASET_FILES
 
     root = folder if folder.name == "json" else folder / "json" if (folder / "json").is_dir() else None
+    if root is None:
+        refuse_several_exports(folder)
     if root is not None:
         files = walk(root, (".json",), max_depth=4)
         if not files and root != folder:
@@ -75,3 +85,38 @@ def _first_item(files: list[Path], folder: Path) -> str | None:
             many = f" ({len(files)}{'+' if len(files) >= 64 else ''} JSON files)" if len(files) > 1 else ""
             return f"{relative(path, folder)}: {why}{many}"
     return None
+
+
+def is_export_root(folder: Path) -> bool:
+    """Whether a folder is recognisably a Dataloop export's root (even without items): a ``json/`` folder, a
+    ``labelmap.json`` or an ``ontology.json`` in it."""
+    return (folder / "json").is_dir() or any((folder / name).is_file() for name in (LABELMAP_FILENAME, "ontology.json"))
+
+
+def exports_inside(folder: Path) -> list[str]:
+    """The Dataloop exports below ``folder`` (a few levels down, bounded), relative to it, when ``folder`` is no
+    export itself (nor its ``json/`` folder); folders below an export are its own."""
+    if folder.name == "json" or is_export_root(folder):
+        return []
+    found: list[str] = []
+    queue = [(folder / entry.name, 1) for entry in listing(folder) if entry.is_dir and not entry.name.startswith(".")]
+    visited = 0
+    while queue and visited < MAX_FOLDERS:
+        current, depth = queue.pop(0)
+        visited += 1
+        if is_export_root(current):
+            found.append(relative(current, folder))
+        elif depth < MAX_DEPTH:
+            queue += [(current / entry.name, depth + 1) for entry in listing(current)
+                      if entry.is_dir and not entry.name.startswith(".")]
+    return found
+
+
+def refuse_several_exports(folder: Path) -> None:
+    """:class:`NotADatasetError` naming them when ``folder`` holds several Dataloop exports (:func:`exports_inside`):
+    detection and the reader (``--from dataloop``) say the same."""
+    exports = exports_inside(folder)
+    if len(exports) > 1:
+        named = ", ".join(exports[:_NAMED]) + (f" and {len(exports) - _NAMED} more" if len(exports) > _NAMED else "")
+        raise NotADatasetError(f"a folder of {len(exports)} Dataloop exports ({named}): dlconvert reads one export "
+                               "at a time: point at one of them", path=folder)

@@ -34,7 +34,7 @@ from ..collection import AnnotationCollection
 from ..errors import DlconvertError, FormatError, OutputError
 from ..labels import LABELMAP_FILENAME, LabelMap
 from . import FormatSpec
-from ._dataloop_detect import detect
+from ._dataloop_detect import detect, is_export_root, refuse_several_exports
 
 if TYPE_CHECKING:
     from ..dataset import ConvertOptions, Dataset, ShardOutput, SourcePlan
@@ -87,8 +87,10 @@ def iter_json_files(src: str | os.PathLike[str]) -> list[Path]:
         for name in names:  # everything but folders: a link to nowhere or to a device is listed, reading it fails
             if name.startswith(".") or not name.endswith(".json"):
                 continue
-            if under == "." and name in _DATASET_FILES and root.name != "json":
-                continue  # the export root's own files (inside json/ the same names are items: /ontology.jpg)
+            if name in _DATASET_FILES and root.name != "json" and (
+                    under == "." or ("json" in folders and "json" not in under.split("/"))):
+                continue  # an export root's own files, at the top or beside a json/ folder (inside json/ the same
+                # names are items: /ontology.jpg)
             found.append((name if under == "." else f"{under}/{name}", os.path.join(folder, name)))
     return [Path(path) for _, path in sorted(found)]
 
@@ -176,21 +178,18 @@ def find_label_map(src: str | os.PathLike[str]) -> LabelMap | None:
     return None
 
 
-def _is_export(root: Path) -> bool:
-    """Whether a folder is recognisably a Dataloop export (even without items): see the module docstring."""
-    return (root / "json").is_dir() or any((root / name).is_file() for name in (LABELMAP_FILENAME, "ontology.json"))
-
-
 def plan(src: Path, options: ConvertOptions, report: ConversionReport) -> SourcePlan:
     """The item JSON files (one unit each), the saved label map and the export's ``items/`` folder;
     a recognisable export without items is ``declared_empty`` (see the module docstring)."""
     from ..dataset import SourcePlan
 
+    if src.is_dir():
+        refuse_several_exports(src)
     root = export_root(src)
     units = [str(p) for p in iter_json_files(src)]
     images = root / "items" if (root / "items").is_dir() else None
     return SourcePlan(units, labels=find_label_map(src), images_root=images, image_roots=(images,) if images else (),
-                      declared_empty=not units and src.is_dir() and _is_export(root))
+                      declared_empty=not units and src.is_dir() and is_export_root(root))
 
 
 def read_units(context: None, files: list[str], options: ConvertOptions, report: ConversionReport
