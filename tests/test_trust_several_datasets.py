@@ -1,7 +1,8 @@
 """A folder of several datasets of one format is not one dataset: ``detect`` (and ``convert``, ``info``, ``read``
 with the format detected) says so plainly, naming them, suggests pointing at one, and exits as a data error.
 YOLO: folders with their own data.yaml / obj.data (CVAT's and Datumaro's folders of exports), dataset YAMLs
-side by side; VOC: devkit trees side by side (the reader refuses them too). Kept as they were: a Roboflow YOLO
+side by side; VOC: devkit trees side by side (the reader refuses them too); Dataloop: exports side by side; CVAT:
+exports in sub-folders of a folder with no CVAT file of its own (one is named too). Kept as they were: a Roboflow YOLO
 export's splits without data.yaml, loose image/label folders, and COCO folders of several files (one dataset
 with splits).
 """
@@ -163,3 +164,22 @@ def test_one_export_inside_a_folder_reads_without_its_dataset_files_as_items(tmp
     inside = dlconvert.read(tmp_path / "exports", "dataloop")
     alone = dlconvert.read(tmp_path / "exports" / "street", "dataloop")
     assert sorted(c.filename for c in inside) == sorted(c.filename for c in alone) and len(alone) == 5
+
+
+# -- CVAT: exports in sub-folders --------------------------------------------------------------------------------
+@requires_real_files
+@pytest.mark.parametrize("copies", [("a", "b"), ("task_1",)])
+def test_a_folder_of_cvat_exports_is_refused_naming_them(cli_runner, tmp_path, copies):
+    """It said "no known format" (and --from cvat: "no cvat item found"): now it names the exports to point at."""
+    for name in copies:
+        shutil.copytree(real_file("cvat/cgras_settler_counter"), tmp_path / "src" / name)
+    expected = ("a folder of 2 CVAT exports (a, b), with no CVAT file of its own: point at one of them"
+                if len(copies) > 1 else "a folder holding a CVAT export in task_1/, with no CVAT file of its own: "
+                                        "point at it")
+    assert detect_format(tmp_path / "src").refusals["cvat"] == expected
+    for extra in ([], ["--from", "cvat"]):
+        result = cli_runner.invoke(main, ["convert", str(tmp_path / "src"), str(tmp_path / "out"), "--to", "coco",
+                                          *extra])
+        assert result.exit_code == 1 and not (tmp_path / "out").exists()
+        assert result.stderr.splitlines() == [f"error: {tmp_path / 'src'}: {expected}"]
+    assert detect_format(tmp_path / "src" / copies[0]).format == "cvat"

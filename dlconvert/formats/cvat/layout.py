@@ -3,8 +3,9 @@
 CVAT's exports are ``annotations.xml`` with the images in ``images/`` beside it (a project export:
 ``images/<subset>/``); Datumaro writes ``<subset>.xml``; dlconvert writes a CVAT for video file per
 video item under ``videos/``. A source is one XML file, or a folder: its ``*.xml`` files and
-``videos/**/annotations.xml`` (hidden ones aside) are read — a folder holding several exports in
-sub-folders is not one dataset, name the export. Each file's ``<meta>`` is read up front (the label
+``videos/**/annotations.xml`` (hidden ones aside) are read. A folder with no CVAT file of its own but
+exports in sub-folders (:func:`exports_inside`) is refused naming them, by detection and by the reader:
+point at one. Each file's ``<meta>`` is read up front (the label
 map must be known before the first item): only the head of the file, up to the first ``<image>`` or
 ``<track>``.
 """
@@ -14,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...errors import DlconvertError, FormatError
+from ...errors import DlconvertError, FormatError, NotADatasetError
 from .. import _sniff as sniff
 from .document import ROOT, top_elements
 from .meta import Meta, parse_meta
 
-__all__ = ["IMAGES_FILENAME", "LOOKS_FOR", "VIDEOS", "Layout", "detect", "find_layout"]
+__all__ = ["IMAGES_FILENAME", "LOOKS_FOR", "VIDEOS", "Layout", "detect", "exports_inside", "find_layout"]
 
 LOOKS_FOR = ("CVAT XML files: annotations.xml of a CVAT export (or *.xml with an <annotations> root) in the folder, "
              "and videos/**/annotations.xml")
@@ -27,6 +28,7 @@ IMAGES_FILENAME = "annotations.xml"
 VIDEOS = "videos"  # where dlconvert writes a CVAT for video file per video item
 _HEAD_MARKS = (("<version>1.1</version>", "<version>1.1</version>"), ("<meta>", "<meta>"),
                ("<image ", "<image> elements"), ("<track ", "<track> elements"))
+_NAMED = 4  # exports named in a refusal
 
 
 @dataclass
@@ -52,6 +54,8 @@ def find_layout(src: Path) -> Layout:
     elif src.is_dir():
         root = src
         files = _visible(src.glob("*.xml"), src) + _visible((src / VIDEOS).rglob(IMAGES_FILENAME), src)
+        if not files:
+            _refuse_exports_inside(src)
     else:
         raise FormatError("no such file or folder", path=src)
     layout = Layout(root, files, image_roots=tuple(p for p in (root / "images", root) if p.is_dir()))
@@ -92,11 +96,52 @@ def detect(path: Path) -> str | None:
     files.sort(key=lambda p: p.name != IMAGES_FILENAME)
     if (path / VIDEOS).is_dir():
         files += [p for p in sniff.walk(path / VIDEOS, (".xml",), limit=8) if p.name == IMAGES_FILENAME]
+    reason = _first_reason(files, path)
+    if reason is None and not files:
+        _refuse_exports_inside(path)
+    return reason
+
+
+def _first_reason(files: list[Path], folder: Path) -> str | None:
     for candidate in files:
         reason = _file_reason(candidate)
         if reason:
-            return f"{sniff.relative(candidate, path)}: {reason}"
+            return f"{sniff.relative(candidate, folder)}: {reason}"
     return None
+
+
+def exports_inside(folder: Path) -> list[str]:
+    """The CVAT exports in sub-folders of ``folder`` (a few levels down, bounded), relative to it: folders with a
+    CVAT XML file of their own (``annotations.xml``, Datumaro's ``<subset>.xml``); folders below one are its own."""
+    found: list[str] = []
+    queue = [(folder / entry.name, 1) for entry in sniff.listing(folder)
+             if entry.is_dir and not entry.name.startswith(".")]
+    visited = 0
+    while queue and visited < sniff.MAX_FOLDERS:
+        current, depth = queue.pop(0)
+        visited += 1
+        entries = sniff.listing(current)
+        xml = sorted((current / entry.name for entry in entries if entry.is_file and not entry.name.startswith(".")
+                      and entry.name.lower().endswith(".xml")), key=lambda p: p.name != IMAGES_FILENAME)
+        if _first_reason(xml[:4], current) is not None:
+            found.append(sniff.relative(current, folder))
+        elif depth < sniff.MAX_DEPTH:
+            queue += [(current / entry.name, depth + 1) for entry in entries
+                      if entry.is_dir and not entry.name.startswith(".")]
+    return found
+
+
+def _refuse_exports_inside(folder: Path) -> None:
+    """:class:`NotADatasetError` naming the CVAT exports below a folder that has no CVAT file of its own."""
+    exports = exports_inside(folder)
+    if not exports:
+        return
+    named = ", ".join(exports[:_NAMED]) + (f" and {len(exports) - _NAMED} more" if len(exports) > _NAMED else "")
+    if len(exports) > 1:
+        what, which = f"a folder of {len(exports)} CVAT exports ({named})", "one of them"
+    else:
+        what, which = f"a folder holding a CVAT export in {named}/", "it"
+    raise NotADatasetError(f"{what}, with no CVAT file of its own: point at {which}", path=folder)
 
 
 def _file_reason(path: Path) -> str | None:
