@@ -192,6 +192,7 @@ def main() -> None:
                     row = Row(tool, job, n, 0, None, None, None, reason)
                 else:
                     row = run_cell(tool, job, n, argv, out, args.runs)
+                    shutil.rmtree(out, ignore_errors=True)  # on a tmpfs, outputs left behind take the next cells' RAM
                     if row is None:
                         continue
                 rows.append(row)
