@@ -1,4 +1,4 @@
-"""Reading a Dataloop export into :class:`~dlconvert.table.Table` s, for bulk jobs — when it can be done exactly.
+"""Reading a Dataloop export into tables (:class:`~dlconvert.table.Table`), for bulk jobs — when it can be done exactly.
 
 Reading 25k small item files is most of a Dataloop → COCO run, so the files are read range by range
 (:class:`ItemFiles`) by the worker that writes that range (:func:`dlconvert.parallel.map_shared`): what a
