@@ -68,8 +68,9 @@ class KeptJSON(Protocol):
     def item_json(self, item: int) -> dict:
         """The item's JSON as the object reader builds it, its ``annotations`` empty."""
 
-    def metadata(self, table: Table, row: int, shape_fingerprint: str) -> tuple[dict, dict]:
-        """The row annotation's ``metadata`` as the object reader builds it, and its attributes."""
+    def metadata(self, kind: int, row: int, shape_fingerprint: str, own_rings: bool) -> tuple[dict, dict]:
+        """The row annotation's ``metadata`` as the object reader builds it, and its attributes (``kind``: the row's;
+        ``own_rings``: whether it has rings, which a writer knows from the rings of the range it writes)."""
 
     def mask(self, row: int) -> np.ndarray:
         """A MASK row's pixels (bool, height × width)."""

@@ -107,7 +107,7 @@ def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, li
     """Items ``first:stop`` written; ``(report, files)`` for the whole, or None when the system refused a file
     (a folder where a file goes, a path too long …: the object writer reports the item)."""
     table, report = job.table, job.report.blank()
-    items = _Items(job)
+    items = _Items(job, first, stop)
     folders: set[Path] = set()
     try:
         for item in range(first, stop):
@@ -128,10 +128,14 @@ def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, li
 class _Items:
     """The JSON text of items, one ``orjson.dumps`` each (see the module docstring)."""
 
-    def __init__(self, job: _Job) -> None:
+    def __init__(self, job: _Job, first: int, stop: int) -> None:
+        """For items ``first:stop``: their rows' rings are parsed for them alone (the table's are parsed range by
+        range; reading the whole table's would parse every polygon of the source in each worker)."""
         self.table, self.kept = job.table, job.kept
         self.option = _INDENTED if job.indent else _COMPACT
-        self.rings = _RingLayout(job.indent)
+        self.layout = _RingLayout(job.indent)
+        self.start = int(job.table.item_rows[first])
+        self.rings = job.table.rings.rows(self.start, int(job.table.item_rows[stop]))  # row - start: the range's
 
     def text(self, item: int) -> bytes:
         """Item ``item``'s file."""
@@ -152,8 +156,8 @@ class _Items:
             out["coordinates"] = [{"x": left, "y": top, "z": 0}, {"x": right, "y": bottom, "z": 0}]
             shape = fingerprint("box", (left, top, right, bottom, 0))  # Box._geometry_key: angle None → 0
         elif kind == POLYGON:
-            rings = table.rings.rings_of(row)
-            out["coordinates"] = orjson.Fragment(self.rings.text(rings))
+            rings = self.rings.rings_of(row - self.start)
+            out["coordinates"] = orjson.Fragment(self.layout.text(rings))
             shape = rings_fingerprint(rings)
         elif kind == MASK:
             definition = Segmentation(geo=self.kept.mask(row))
@@ -161,17 +165,18 @@ class _Items:
             shape = geometry_fingerprint(definition)
         else:  # CLASS: no coordinates
             shape = _CLASS_FINGERPRINT
-        metadata, attributes = self.kept.metadata(table, row, shape)
+        own = self.rings.row_rings[row - self.start] != self.rings.row_rings[row - self.start + 1]
+        metadata, attributes = self.kept.metadata(kind, row, shape, bool(own))
         metadata["system"]["attributes"] = attributes
         out["metadata"] = metadata
         return out
 
     def _box(self, row: int) -> list[float]:
         """A box row's edges as the object reader makes them: a rectangle's corners, else the declared box."""
-        rings = self.table.rings
-        if rings.row_rings[row] == rings.row_rings[row + 1]:
+        rings, local = self.rings, row - self.start
+        if rings.row_rings[local] == rings.row_rings[local + 1]:
             return self.table.box[row].tolist()
-        xs, ys = rings.ring(int(rings.row_rings[row])).T.tolist()
+        xs, ys = rings.ring(int(rings.row_rings[local])).T.tolist()
         return [min(xs), min(ys), max(xs), max(ys)]  # Python's min: of 0.0 and -0.0, the first, as the reader
 
 

@@ -31,7 +31,6 @@ from .source import BOX_SEGMENTATION_KEY, GEOMETRY_KEY, RLE_FORM_KEY
 
 if TYPE_CHECKING:
     from ...labels import LabelMap
-    from ...table import Table
 
 __all__ = ["KeptJSON"]
 
@@ -82,10 +81,12 @@ class KeptJSON:
         part = Part(labels={}, label_map=self._label_map, path=str(self._path), hints={}, image_root=None)
         return image_to_collection(image, None, [(0, [])], (part,), None).to_json()
 
-    def metadata(self, table: Table, row: int, shape_fingerprint: str) -> tuple[dict, dict]:
+    def metadata(self, kind: int, row: int, shape_fingerprint: str, own_rings: bool) -> tuple[dict, dict]:
         """Row ``row``'s annotation ``metadata`` as the object reader builds it, and its attributes.
 
-        ``shape_fingerprint``: :func:`~dlconvert.formats._fingerprint.geometry_fingerprint` of the row's shape.
+        ``kind``: the row's; ``shape_fingerprint``: :func:`~dlconvert.formats._fingerprint.geometry_fingerprint` of
+        its shape; ``own_rings``: whether it has rings (a box without one keeps its record's own segmentation).
+        The caller knows it from the rings of the range it writes: the table's rings are parsed range by range.
         """
         record = self._record(row)
         extras = {key: _parse(raw) for key, raw in record.items()
@@ -93,10 +94,9 @@ class KeptJSON:
         for key in ("bbox", "area"):
             if key in record:
                 extras[key] = _parse(record[key])
-        kind = table.kind[row]
         if kind == MASK:
             extras[RLE_FORM_KEY] = "list" if isinstance(self._rle(record)["counts"], list) else "string"
-        elif kind == BOX and table.rings.row_rings[row] == table.rings.row_rings[row + 1]:  # no ring of its own
+        elif kind == BOX and not own_rings:
             extras[BOX_SEGMENTATION_KEY] = _parse(record["segmentation"]) if "segmentation" in record \
                 else "absent"
         extras[GEOMETRY_KEY] = shape_fingerprint

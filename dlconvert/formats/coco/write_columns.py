@@ -117,10 +117,10 @@ class _Dataloop:
     def delegated(self, table: Table, row: int) -> bool:
         return bool(self.json.delegated[row])
 
-    def row(self, table: Table, row: int, shape: Callable[[], str]) -> tuple[Any, dict, dict]:
+    def row(self, table: Table, row: int, shape: Callable[[], str], own_rings: bool) -> tuple[Any, dict, dict]:
         return self.json.ids[row], self.json.kept[row], self.json.attributes[row]
 
-    def annotation(self, table: Table, row: int) -> Annotation:
+    def annotation(self, table: Table, row: int, own_rings: bool) -> Annotation:
         return table.annotations_of(row)[0]
 
 
@@ -137,15 +137,16 @@ class _Coco:
     def delegated(self, table: Table, row: int) -> bool:
         return False
 
-    def row(self, table: Table, row: int, shape: Callable[[], str]) -> tuple[Any, dict, dict]:
-        metadata, attributes = self.kept.metadata(table, row, shape())
+    def row(self, table: Table, row: int, shape: Callable[[], str], own_rings: bool) -> tuple[Any, dict, dict]:
+        metadata, attributes = self.kept.metadata(int(table.kind[row]), row, shape(), own_rings)
         return None, metadata["user"]["coco"], attributes
 
-    def annotation(self, table: Table, row: int) -> Annotation:
+    def annotation(self, table: Table, row: int, own_rings: bool) -> Annotation:
         """The row's annotation, with what the object reader keeps of its record as that reader keeps it (the
         view decodes the record's numbers typed: ``2`` as ``2.0``)."""
         annotation = table.annotations_of(row)[0]
-        metadata, attributes = self.kept.metadata(table, row, geometry_fingerprint(annotation.annotation_definition))
+        metadata, attributes = self.kept.metadata(int(table.kind[row]), row,
+                                                  geometry_fingerprint(annotation.annotation_definition), own_rings)
         annotation.metadata = metadata
         annotation.attributes = attributes
         return annotation
@@ -187,7 +188,7 @@ def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, _R
             fact = facts[row - start]
             record = None if fact is None else shapes.record(row - start)
             if record is None:
-                annotation = source.annotation(table, row)
+                annotation = source.annotation(table, row, shapes.own_rings(row - start))
                 if not _decodes(annotation):
                     return None  # a mask whose PNG does not decode: the object path reports it where it was read
                 writer.add_annotation(collection, annotation, image_index, width, height)
@@ -251,7 +252,8 @@ def _facts(table: Table, source, shapes: _Shapes, start: int, end: int) -> list[
             facts.append(None)
             continue
         local = row - start
-        identity, kept, attributes = source.row(table, row, lambda local=local: shapes.fingerprint(local))
+        identity, kept, attributes = source.row(table, row, lambda local=local: shapes.fingerprint(local),
+                                                shapes.own_rings(local))
         unchanged = GEOMETRY_KEY in kept and still_matches(kept, GEOMETRY_KEY, shapes.fingerprint(local))
         facts.append((identity, kept, attributes, unchanged))
     return facts
@@ -378,6 +380,10 @@ class _Shapes:
         rings = self._rings.pop(row, None) or self.rings.rings_of(row)
         return {"segmentation": [ring.reshape(-1) for ring in rings],  # views: see _RingsApart
                 "area": float(self.area[row]), "bbox": bbox, "iscrowd": 0}
+
+    def own_rings(self, row: int) -> bool:
+        """Whether the row has rings (of the range's rings, parsed for this range alone)."""
+        return bool(self.rings.row_rings[row] != self.rings.row_rings[row + 1])
 
     def fingerprint(self, row: int) -> str:
         """The row's :func:`~dlconvert.formats._fingerprint.geometry_fingerprint` (computed once)."""
