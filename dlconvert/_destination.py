@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import OutputError
+from .errors import OutputError, listed
 
 __all__ = ["MANIFEST", "MANIFEST_KIND", "Destination", "check_destination", "list_tree", "manifest_of"]
 
@@ -126,8 +126,7 @@ def _refuse_protected(path: Path, given: Path) -> None:
 
 
 def _names(paths: list[str]) -> str:
-    shown = ", ".join(repr(p) for p in paths[:_SHOWN])
-    return shown + (f" and {len(paths) - _SHOWN} more" if len(paths) > _SHOWN else "")
+    return listed([repr(p) for p in paths], _SHOWN)
 
 
 def list_tree(root: Path) -> tuple[dict[str, int], list[str]]:

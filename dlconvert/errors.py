@@ -30,6 +30,7 @@ __all__ = [
     "PlatformError",
     "UnknownFormatError",
     "json_pointer",
+    "listed",
 ]
 
 
@@ -40,6 +41,11 @@ def json_pointer(*parts: object) -> str:
         text = str(part).replace("~", "~0").replace("/", "~1")
         out.append(text)
     return "/" + "/".join(out) if out else ""
+
+
+def listed(names: list[str], shown: int) -> str:
+    """The first ``shown`` of ``names`` for a message: ``a, b, c and 4 more``."""
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 class DlconvertError(Exception):

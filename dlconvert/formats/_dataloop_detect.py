@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import NotADatasetError
+from ..errors import NotADatasetError, listed
 from ..labels import LABELMAP_FILENAME
-from ._sniff import MAX_DEPTH, MAX_FOLDERS, json_outline, listing, relative, walk
+from ._sniff import json_outline, relative, search_below, walk
 
 __all__ = ["detect", "exports_inside", "is_export_root", "refuse_several_exports"]
 
@@ -62,14 +62,12 @@ def _folder(folder: Path) -> str | None:
     from .dataloop import _DATASET_FILES
 
     root = folder if folder.name == "json" else folder / "json" if (folder / "json").is_dir() else None
-    if root is None:
-        refuse_several_exports(folder)
     if root is not None:
         files = walk(root, (".json",), max_depth=4)
         if not files and root != folder:
             return "an export folder: json/ (no item JSON file in it yet)"
-        found = _first_item(files, folder)
-        return found
+        return _first_item(files, folder)
+    refuse_several_exports(folder)
     files = walk(folder, (".json",), skip=_DATASET_FILES)
     if files:
         return _first_item(files, folder)
@@ -98,18 +96,7 @@ def exports_inside(folder: Path) -> list[str]:
     export itself (nor its ``json/`` folder); folders below an export are its own."""
     if folder.name == "json" or is_export_root(folder):
         return []
-    found: list[str] = []
-    queue = [(folder / entry.name, 1) for entry in listing(folder) if entry.is_dir and not entry.name.startswith(".")]
-    visited = 0
-    while queue and visited < MAX_FOLDERS:
-        current, depth = queue.pop(0)
-        visited += 1
-        if is_export_root(current):
-            found.append(relative(current, folder))
-        elif depth < MAX_DEPTH:
-            queue += [(current / entry.name, depth + 1) for entry in listing(current)
-                      if entry.is_dir and not entry.name.startswith(".")]
-    return found
+    return search_below(folder, lambda current: [relative(current, folder)] if is_export_root(current) else None)
 
 
 def refuse_several_exports(folder: Path) -> None:
@@ -117,6 +104,5 @@ def refuse_several_exports(folder: Path) -> None:
     detection and the reader (``--from dataloop``) say the same."""
     exports = exports_inside(folder)
     if len(exports) > 1:
-        named = ", ".join(exports[:_NAMED]) + (f" and {len(exports) - _NAMED} more" if len(exports) > _NAMED else "")
-        raise NotADatasetError(f"a folder of {len(exports)} Dataloop exports ({named}): dlconvert reads one export "
-                               "at a time: point at one of them", path=folder)
+        raise NotADatasetError(f"a folder of {len(exports)} Dataloop exports ({listed(exports, _NAMED)}): dlconvert "
+                               "reads one export at a time: point at one of them", path=folder)

@@ -28,12 +28,15 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 __all__ = ["HEAD_BYTES", "JSON_HEAD_BYTES", "MAX_DEPTH", "JsonOutline", "first_line", "json_outline", "listing",
-           "read_head", "relative", "session", "walk", "xml_root"]
+           "read_head", "relative", "search_below", "session", "walk", "xml_root"]
+
+T = TypeVar("T")
 
 HEAD_BYTES = 64 * 1024
 JSON_HEAD_BYTES = 1024 * 1024
@@ -397,6 +400,27 @@ def walk(folder: str | os.PathLike[str], suffixes: Iterable[str], *, max_depth: 
                     break
             elif entry.is_dir and depth < max_depth:
                 queue.append((current / entry.name, depth + 1))
+    return found
+
+
+def search_below(folder: Path, found_in: Callable[[Path], list[T] | None]) -> list[T]:
+    """What ``found_in`` finds in the folders below ``folder`` (datasets side by side, for a refusal that names
+    them), breadth first, hidden ones aside, at most :data:`MAX_DEPTH` levels down and :data:`MAX_FOLDERS`
+    folders visited: a list (even empty) is that folder's finding, and the search does not go below it; None
+    goes on into its sub-folders."""
+    found: list[T] = []
+    queue = collections.deque((folder / entry.name, 1) for entry in listing(folder)
+                              if entry.is_dir and not entry.name.startswith("."))
+    visited = 0
+    while queue and visited < MAX_FOLDERS:
+        current, depth = queue.popleft()
+        visited += 1
+        here = found_in(current)
+        if here is not None:
+            found += here
+        elif depth < MAX_DEPTH:
+            queue.extend((current / entry.name, depth + 1) for entry in listing(current)
+                         if entry.is_dir and not entry.name.startswith("."))
     return found
 
 

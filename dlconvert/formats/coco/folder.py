@@ -28,7 +28,7 @@ import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...errors import FormatError
+from ...errors import FormatError, listed
 from ...labels import LabelInfo, LabelMap
 from ...report import Issue
 from .detect import document_kind
@@ -60,10 +60,10 @@ def plan_folder(src: Path, candidates: list[Path], options: ConvertOptions, repo
             left_out.append(f"{_shown(path, src)} ({kind or 'not COCO'})")
     if not documents:
         raise FormatError(f"no COCO dataset file among the {len(candidates)} JSON files in the folder: "
-                          f"{_listed(left_out)}", path=src)
+                          f"{listed(left_out, _SHOWN)}", path=src)
     if left_out:
         report.issues.append(Issue("warning", "coco.files-not-read", f"JSON files that are no COCO dataset file, "
-                                   f"not read: {_listed(left_out)}", path=str(src)))
+                                   f"not read: {listed(left_out, _SHOWN)}", path=str(src)))
     several = len(documents) > 1
     parts, units, by_name, roots = [], [], {}, []
     for index, (path, data) in enumerate(documents):
@@ -121,7 +121,7 @@ def _add_unit(unit: tuple, by_name: dict, units: list, parts: list, src: Path) -
         one, other = (_shown(Path(parts[i].path), src) for i in (merged[0][0], records[0][0]))
         raise FormatError(f"the COCO files disagree: image {name!r} is {first.get('width')}×{first.get('height')} "
                           f"in {one} but {image.get('width')}×{image.get('height')} in {other}; cannot read "
-                          f"{_listed([_shown(Path(p.path), src) for p in parts])} as one dataset: name one file",
+                          f"{listed([_shown(Path(p.path), src) for p in parts], _SHOWN)} as one dataset: name one file",
                           path=src)
     merged.extend(records)
 
@@ -153,7 +153,3 @@ def _merged_labels(parts: list, report: ConversionReport) -> LabelMap:
 def _shown(path: Path, src: Path) -> str:
     return posixpath.relpath(path.as_posix(), src.as_posix())
 
-
-def _listed(names: list[str]) -> str:
-    more = f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else ""
-    return ", ".join(names[:_SHOWN]) + more

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...errors import DlconvertError, FormatError, NotADatasetError
+from ...errors import DlconvertError, FormatError, NotADatasetError, listed
 from .. import _sniff as sniff
 from .document import ROOT, top_elements
 from .meta import Meta, parse_meta
@@ -113,22 +113,13 @@ def _first_reason(files: list[Path], folder: Path) -> str | None:
 def exports_inside(folder: Path) -> list[str]:
     """The CVAT exports in sub-folders of ``folder`` (a few levels down, bounded), relative to it: folders with a
     CVAT XML file of their own (``annotations.xml``, Datumaro's ``<subset>.xml``); folders below one are its own."""
-    found: list[str] = []
-    queue = [(folder / entry.name, 1) for entry in sniff.listing(folder)
-             if entry.is_dir and not entry.name.startswith(".")]
-    visited = 0
-    while queue and visited < sniff.MAX_FOLDERS:
-        current, depth = queue.pop(0)
-        visited += 1
-        entries = sniff.listing(current)
-        xml = sorted((current / entry.name for entry in entries if entry.is_file and not entry.name.startswith(".")
-                      and entry.name.lower().endswith(".xml")), key=lambda p: p.name != IMAGES_FILENAME)
-        if _first_reason(xml[:4], current) is not None:
-            found.append(sniff.relative(current, folder))
-        elif depth < sniff.MAX_DEPTH:
-            queue += [(current / entry.name, depth + 1) for entry in entries
-                      if entry.is_dir and not entry.name.startswith(".")]
-    return found
+    def export(current: Path) -> list[str] | None:
+        xml = sorted((current / entry.name for entry in sniff.listing(current) if entry.is_file
+                      and not entry.name.startswith(".") and entry.name.lower().endswith(".xml")),
+                     key=lambda p: p.name != IMAGES_FILENAME)
+        return [sniff.relative(current, folder)] if _first_reason(xml[:4], current) is not None else None
+
+    return sniff.search_below(folder, export)
 
 
 def _refuse_exports_inside(folder: Path) -> None:
@@ -136,7 +127,7 @@ def _refuse_exports_inside(folder: Path) -> None:
     exports = exports_inside(folder)
     if not exports:
         return
-    named = ", ".join(exports[:_NAMED]) + (f" and {len(exports) - _NAMED} more" if len(exports) > _NAMED else "")
+    named = listed(exports, _NAMED)
     if len(exports) > 1:
         what, which = f"a folder of {len(exports)} CVAT exports ({named})", "one of them"
     else:

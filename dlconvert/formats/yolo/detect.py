@@ -19,8 +19,8 @@ import math
 import re
 from pathlib import Path
 
-from ...errors import NotADatasetError
-from .._sniff import HEAD_BYTES, MAX_DEPTH, MAX_FOLDERS, first_line, listing, read_head, relative, walk
+from ...errors import NotADatasetError, listed
+from .._sniff import HEAD_BYTES, first_line, listing, read_head, relative, search_below, walk
 from .common import DATA_YAML, NAMES_FILES, SPLIT_KEYS
 
 __all__ = ["datasets_inside", "detect", "refuse_several_datasets"]
@@ -85,10 +85,8 @@ def refuse_several_datasets(folder: Path) -> None:
     (:func:`datasets_inside`): detection and the reader (``--from yolo``) say the same."""
     datasets = datasets_inside(folder)
     if datasets:
-        named = ", ".join(datasets[:_NAMED]) + (f" and {len(datasets) - _NAMED} more" if len(datasets) > _NAMED
-                                               else "")
-        raise NotADatasetError(f"a folder of {len(datasets)} YOLO datasets ({named}): dlconvert reads one "
-                               "dataset at a time: point at one of them", path=folder)
+        raise NotADatasetError(f"a folder of {len(datasets)} YOLO datasets ({listed(datasets, _NAMED)}): dlconvert "
+                               "reads one dataset at a time: point at one of them", path=folder)
 
 
 def _root(folder: Path) -> str | None:
@@ -144,26 +142,17 @@ def datasets_inside(folder: Path) -> list[str]:
     named one by one), or images/ beside labels/ — except a split's (``train/images``, ``valid/labels``:
     Roboflow's splits of one dataset, which the reader reads as one). Folders below a dataset are its own.
     """
-    found: list[tuple[str, bool]] = []  # (name, has its own configuration)
-    queue = [(folder / entry.name, 1) for entry in listing(folder) if entry.is_dir and not entry.name.startswith(".")]
-    visited = 0
-    while queue and visited < MAX_FOLDERS:
-        current, depth = queue.pop(0)
-        visited += 1
+    def datasets(current: Path) -> list[tuple[str, bool]] | None:  # (name, has its own configuration)
         yamls = _dataset_yamls(current)
         if len(yamls) > 1:
-            found += [(relative(current / name, folder), True) for name in yamls]
-            continue
+            return [(relative(current / name, folder), True) for name in yamls]
         if _configuration(current, yamls) is not None:
-            found.append((relative(current, folder), True))
-            continue
+            return [(relative(current, folder), True)]
         if _images_and_labels(current) is not None:
-            if current.name.lower() not in SPLIT_KEYS:
-                found.append((relative(current, folder), False))
-            continue
-        if depth < MAX_DEPTH:
-            queue += [(current / entry.name, depth + 1) for entry in listing(current)
-                      if entry.is_dir and not entry.name.startswith(".")]
+            return [] if current.name.lower() in SPLIT_KEYS else [(relative(current, folder), False)]
+        return None
+
+    found = search_below(folder, datasets)
     if len(found) < 2 or not any(configured for _, configured in found):
         return []
     return [name for name, _ in found]
