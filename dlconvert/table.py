@@ -89,6 +89,10 @@ class Rings:
         """Rings per row."""
         return np.diff(self.row_rings)
 
+    def has_rings(self, row: int) -> bool:
+        """Whether row ``row`` has a ring (a box may, when its source wrote it as a rectangle)."""
+        return bool(self.row_rings[row] != self.row_rings[row + 1])
+
     def ring(self, index: int) -> np.ndarray:
         return self.coords[self.ring_offsets[index]:self.ring_offsets[index + 1]]
 

@@ -165,8 +165,7 @@ class _Items:
             shape = geometry_fingerprint(definition)
         else:  # CLASS: no coordinates
             shape = _CLASS_FINGERPRINT
-        own = self.rings.row_rings[row - self.start] != self.rings.row_rings[row - self.start + 1]
-        metadata, attributes = self.kept.metadata(kind, row, shape, bool(own))
+        metadata, attributes = self.kept.metadata(kind, row, shape, self.rings.has_rings(row - self.start))
         metadata["system"]["attributes"] = attributes
         out["metadata"] = metadata
         return out
@@ -174,7 +173,7 @@ class _Items:
     def _box(self, row: int) -> list[float]:
         """A box row's edges as the object reader makes them: a rectangle's corners, else the declared box."""
         rings, local = self.rings, row - self.start
-        if rings.row_rings[local] == rings.row_rings[local + 1]:
+        if not rings.has_rings(local):
             return self.table.box[row].tolist()
         xs, ys = rings.ring(int(rings.row_rings[local])).T.tolist()
         return [min(xs), min(ys), max(xs), max(ys)]  # Python's min: of 0.0 and -0.0, the first, as the reader

@@ -165,10 +165,11 @@ def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, _R
         if table is None:
             return None
         source, first, stop = _Dataloop(table), 0, table.item_count
-    table.slice(first, stop).count_read(report)
+    part = table.slice(first, stop)  # its rings parsed for this range alone
+    part.count_read(report)
     writer = _Writer(job.meta.labels.copy(), job.options, report, ImageLookup.for_source(job.options.images, job.meta))
     start, end = int(table.item_rows[first]), int(table.item_rows[stop])
-    shapes = _Shapes(table.slice(first, stop))
+    shapes = _Shapes(part)
     facts = _facts(table, source, shapes, start, end)
     shapes.settle(np.array([fact is not None and fact[3] and "area" in fact[1] for fact in facts], dtype=bool))
     types, labels = table.type_names(), table.labels
@@ -188,7 +189,7 @@ def _write_items(job: _Job, first: int, stop: int) -> tuple[ConversionReport, _R
             fact = facts[row - start]
             record = None if fact is None else shapes.record(row - start)
             if record is None:
-                annotation = source.annotation(table, row, shapes.own_rings(row - start))
+                annotation = source.annotation(table, row, shapes.rings.has_rings(row - start))
                 if not _decodes(annotation):
                     return None  # a mask whose PNG does not decode: the object path reports it where it was read
                 writer.add_annotation(collection, annotation, image_index, width, height)
@@ -253,7 +254,7 @@ def _facts(table: Table, source, shapes: _Shapes, start: int, end: int) -> list[
             continue
         local = row - start
         identity, kept, attributes = source.row(table, row, lambda local=local: shapes.fingerprint(local),
-                                                shapes.own_rings(local))
+                                                shapes.rings.has_rings(local))
         unchanged = GEOMETRY_KEY in kept and still_matches(kept, GEOMETRY_KEY, shapes.fingerprint(local))
         facts.append((identity, kept, attributes, unchanged))
     return facts
@@ -286,7 +287,7 @@ class _Shapes:
             self.box[row] = (min(xs), min(ys), max(xs), max(ys))  # by Python's min (of 0.0 and -0.0, the first)
         self.bounds = self.box.copy()
         self._fingerprints: dict[int, str] = {}
-        self._rings: dict[int, list[np.ndarray]] = {}  # a polygon's rings, listed by fingerprint for its record
+        self._listed: dict[int, list[np.ndarray]] = {}  # each polygon row's rings, listed once
 
     def settle(self, area_given: np.ndarray) -> None:
         """Decide every row; ``area_given``: rows whose written area is the source's (their shape unchanged), so
@@ -377,13 +378,8 @@ class _Shapes:
         if self.table.kind[row] == BOX:
             return {"segmentation": [[left, top, right, top, right, bottom, left, bottom]],
                     "area": float(self.area[row]), "bbox": bbox, "iscrowd": 0}
-        rings = self._rings.pop(row, None) or self.rings.rings_of(row)
-        return {"segmentation": [ring.reshape(-1) for ring in rings],  # views: see _RingsApart
+        return {"segmentation": [ring.reshape(-1) for ring in self._rings_of(row)],  # views: see _RingsApart
                 "area": float(self.area[row]), "bbox": bbox, "iscrowd": 0}
-
-    def own_rings(self, row: int) -> bool:
-        """Whether the row has rings (of the range's rings, parsed for this range alone)."""
-        return bool(self.rings.row_rings[row] != self.rings.row_rings[row + 1])
 
     def fingerprint(self, row: int) -> str:
         """The row's :func:`~dlconvert.formats._fingerprint.geometry_fingerprint` (computed once)."""
@@ -392,9 +388,15 @@ class _Shapes:
             if self.table.kind[row] == BOX:
                 found = fingerprint("box", (*self.box[row].tolist(), 0))
             else:
-                rings = self._rings[row] = self.rings.rings_of(row)
-                found = rings_fingerprint(rings)
+                found = rings_fingerprint(self._rings_of(row))
             self._fingerprints[row] = found
+        return found
+
+    def _rings_of(self, row: int) -> list[np.ndarray]:
+        """The row's rings (views of the range's coordinates), listed once for its fingerprint and its record."""
+        found = self._listed.get(row)
+        if found is None:
+            found = self._listed[row] = self.rings.rings_of(row)
         return found
 
 
