@@ -43,13 +43,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from .geometry.polygon import ring_areas, ring_scales
+
 if TYPE_CHECKING:
     from .annotation import Annotation
     from .labels import LabelMap
     from .report import ConversionReport
 
 __all__ = ["BOX", "CLASS", "KEPT_JSON", "KINDS", "MASK", "POLYGON", "KeptJSON", "LazyRings", "NotExact", "RingDecoder",
-           "Rings", "Table", "offsets", "ranges"]
+           "RingFacts", "Rings", "Table", "offsets", "ranges"]
 
 BOX, POLYGON, MASK, CLASS = 1, 2, 3, 4
 #: Kind code → the Dataloop type of the row's annotation.
@@ -77,6 +79,23 @@ class KeptJSON(Protocol):
 
 
 @dataclass
+class RingFacts:
+    """The screen table writers run over polygon rows before writing them by arrays: per row, how many rings it
+    has (``count``), whether one has fewer than 3 points (``short``), whether one clearly encloses area (``clear``:
+    its shoelace area beyond 1e-9 of its largest coordinate squared, so that no float evaluation of it is zero).
+    A row in doubt (:meth:`doubtful`) may be degenerate: the format's object code decides it exactly. One rule
+    for YOLO, VOC and COCO, which had each written it out."""
+
+    count: np.ndarray  # int64 (m,)
+    short: np.ndarray  # bool (m,)
+    clear: np.ndarray  # bool (m,)
+
+    def doubtful(self) -> np.ndarray:
+        """Rows without a ring, with a ring of fewer than 3 points, or without a ring of clear area."""
+        return (self.count == 0) | self.short | ~self.clear
+
+
+@dataclass
 class Rings:
     """Polygons as one coordinate array: ring i is ``coords[ring_offsets[i]:ring_offsets[i + 1]]``, and
     row j's rings are ``row_rings[j]:row_rings[j + 1]``."""
@@ -88,6 +107,19 @@ class Rings:
     def ring_count(self) -> np.ndarray:
         """Rings per row."""
         return np.diff(self.row_rings)
+
+    def facts(self) -> RingFacts:
+        """Every row's :class:`RingFacts`, from its points."""
+        count = self.ring_count()
+        area = np.abs(ring_areas(self.coords, self.ring_offsets))
+        clear = area > 1e-9 * np.maximum(ring_scales(self.coords, self.ring_offsets), 1.0) ** 2
+        short, any_clear = np.zeros(count.size, dtype=bool), np.zeros(count.size, dtype=bool)
+        has = count > 0
+        starts = self.row_rings[:-1][has]
+        if starts.size:  # a row's rings are contiguous
+            short[has] = np.logical_or.reduceat(np.diff(self.ring_offsets) < 3, starts)
+            any_clear[has] = np.logical_or.reduceat(clear, starts)
+        return RingFacts(count, short, any_clear)
 
     def has_rings(self, row: int) -> bool:
         """Whether row ``row`` has a ring (a box may, when its source wrote it as a rectangle)."""

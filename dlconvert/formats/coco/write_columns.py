@@ -310,33 +310,25 @@ class _Shapes:
         import shapely
 
         rings = self.rings
-        count = rings.ring_count()[rows]
-        sizes = np.diff(rings.ring_offsets)
-        ring_rows = np.repeat(rows, count)  # the row of each ring of ``rows``
-        ring_index = rings.row_rings[rows].repeat(count) + _within(count)
-        short = np.zeros(self.table.row_count, dtype=bool)
-        np.logical_or.at(short, ring_rows, sizes[ring_index] < 3)
-        signed, scale = (ring_areas(rings.coords, rings.ring_offsets),
-                         ring_scales(rings.coords, rings.ring_offsets))
-        clear = np.zeros(self.table.row_count, dtype=bool)
-        np.logical_or.at(clear, ring_rows, np.abs(signed[ring_index]) > 1e-9 * np.maximum(scale[ring_index], 1.0) ** 2)
-        candidates = rows[(count > 0) & ~short[rows] & clear[rows]]
+        candidates = rows[~rings.facts().doubtful()[rows]]
         if not candidates.size:
             return
         count = rings.ring_count()[candidates]
         ring_index = rings.row_rings[candidates].repeat(count) + _within(count)
-        ring_sizes = sizes[ring_index]
+        ring_sizes = np.diff(rings.ring_offsets)[ring_index]
         coords = rings.coords[ranges(rings.ring_offsets[ring_index], ring_sizes)]
+        point_offsets = offsets(ring_sizes)
+        signed, scale = ring_areas(coords, point_offsets), ring_scales(coords, point_offsets)
         polygons = shapely.polygons(shapely.linearrings(coords, indices=np.repeat(np.arange(ring_index.size),
                                                                                   ring_sizes)))
         first_ring = offsets(count)[:-1]  # each row's first ring in ``ring_index``
-        ring_start = offsets(ring_sizes)[:-1]  # each ring's first point in ``coords``
+        ring_start = point_offsets[:-1]  # each ring's first point in ``coords``
         with np.errstate(over="ignore", invalid="ignore"):
             ring_low, ring_high = np.minimum.reduceat(coords, ring_start), np.maximum.reduceat(coords, ring_start)
             low = np.minimum.reduceat(ring_low, first_ring)
             high = np.maximum.reduceat(ring_high, first_ring)
-            total = np.add.reduceat(np.abs(signed[ring_index]), first_ring)
-            magnitude = np.add.reduceat(ring_sizes * scale[ring_index] ** 2, first_ring)
+            total = np.add.reduceat(np.abs(signed), first_ring)
+            magnitude = np.add.reduceat(ring_sizes * scale ** 2, first_ring)
         # Rows whose area is the source's need no GEOS area: one ring (no holes to look for), or valid rings whose
         # boxes lie apart (no holes); their shoelace total says whether the area is finite.
         given = area_given[candidates] & (magnitude < 1e200)

@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ...geometry.polygon import ring_areas, ring_scales
-from ...table import BOX, CLASS, MASK, POLYGON, offsets, ranges
+from ...table import BOX, CLASS, MASK, POLYGON, ranges
 from .bndbox import pixel_spans
 
 if TYPE_CHECKING:
@@ -77,28 +76,8 @@ def fates(table: Table, invalid_label: np.ndarray) -> Fates:
 
 
 def _maybe_degenerate(table: Table) -> np.ndarray:
-    """Polygon rows whose degeneracy the object code decides: a ring of fewer than 3 points, or no ring of clear
-    area (so large that no float evaluation of it can be zero: 1e-9 of its largest coordinate squared)."""
-    rings = table.rings
-    polygon = table.kind == POLYGON
-    counts = rings.ring_count()
-    if rings.ring_offsets.size <= 1:
-        return polygon
-    area = np.abs(ring_areas(rings.coords, rings.ring_offsets))
-    # every ring's scale at most (the table's or a range's largest: a ring clear by it is clear by its own scale)
-    clear = area > 1e-9 * max(float(np.abs(rings.coords).max(initial=0.0)), 1.0) ** 2
-    doubt = np.flatnonzero(~clear)
-    if doubt.size:  # their own scale
-        sizes = np.diff(rings.ring_offsets)[doubt]
-        points = rings.coords[ranges(rings.ring_offsets[doubt], sizes)]
-        own = ring_scales(points, offsets(sizes))
-        clear[doubt] = area[doubt] > 1e-9 * np.maximum(own, 1.0) ** 2
-    has = counts > 0
-    starts = rings.row_rings[:-1][has]
-    short, any_clear = np.zeros(counts.size, dtype=bool), np.zeros(counts.size, dtype=bool)
-    short[has] = np.logical_or.reduceat(np.diff(rings.ring_offsets) < 3, starts)  # a row's rings are contiguous
-    any_clear[has] = np.logical_or.reduceat(clear, starts)
-    return polygon & (~has | short | ~any_clear)
+    """Polygon rows whose degeneracy the object code decides (:meth:`RingFacts.doubtful`)."""
+    return (table.kind == POLYGON) & table.rings.facts().doubtful()
 
 
 def _judged(table: Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,10 +23,10 @@ import numpy as np
 from ..._text import fixed_tokens, int_tokens, join_tokens, pad_to
 from ...errors import OutputError
 from ...geometry import Box
-from ...geometry.polygon import ring_areas, ring_scales, signed_area
+from ...geometry.polygon import ring_areas, signed_area
 from ...images import ImageLookup
 from ...parallel import map_shared
-from ...table import BOX, CLASS, KINDS, MASK, POLYGON
+from ...table import BOX, CLASS, KINDS, MASK, POLYGON, RingFacts
 from ...table import ranges as _ranges
 from .capabilities import CAPABILITIES, way_of
 from .lines import LineWriter
@@ -204,7 +204,8 @@ class _Rows:
         unsupported = active & (kind == CLASS)
         crowd_skip = active & ~unsupported & crowd & (kind != CLASS)
         candidates = active & ~unsupported & ~crowd_skip
-        delegate = candidates & (table.attributes | (kind == MASK) | self._maybe_degenerate())
+        facts = table.rings.facts() if table.rings is not None else None
+        delegate = candidates & (table.attributes | (kind == MASK) | self._maybe_degenerate(facts))
         if task == "detect":
             delegate |= candidates & (kind == POLYGON) & np.isnan(table.box[:, 0])
         else:
@@ -217,7 +218,7 @@ class _Rows:
         own_lines: dict[int, str | None] = {}
         way_class = way_of("class", task)
         multipart = way_of("segment (several rings)", task)
-        several = (table.rings.ring_count() > 1) if table.rings is not None else np.zeros(len(kind), bool)
+        several = facts.count > 1 if facts is not None else np.zeros(len(kind), bool)
         for row in np.flatnonzero(unsupported | crowd_skip | delegate | (vectorised & (clipped | several))).tolist():
             item = table.filenames[self.item[row]]
             type_name, label = self.types[row], self.labels[table.label[row]]
@@ -246,25 +247,11 @@ class _Rows:
         lines = [line for line in lines if line is not None]
         return "\n".join(lines) if lines else None
 
-    def _maybe_degenerate(self) -> np.ndarray:
-        """Rows whose shape may be degenerate (checked exactly by the object writer): a polygon with a ring of
-        fewer than 3 points or no ring of clear area; a box with no area."""
-        table = self.table
-        out = _inverted_boxes(table)
-        rings = table.rings
-        if rings is None or rings.ring_offsets.size <= 1:
-            return out
-        sizes = np.diff(rings.ring_offsets)
-        area = ring_areas(rings.coords, rings.ring_offsets)
-        scale = ring_scales(rings.coords, rings.ring_offsets)
-        clear = np.abs(area) > 1e-9 * np.maximum(scale, 1.0) ** 2
-        has_rings = rings.ring_count() > 0
-        starts = rings.row_rings[:-1][has_rings]
-        per_row_short = np.zeros(table.row_count, dtype=bool)
-        per_row_clear = np.zeros(table.row_count, dtype=bool)
-        per_row_short[has_rings] = np.logical_or.reduceat(sizes < 3, starts)  # rows' rings are contiguous
-        per_row_clear[has_rings] = np.logical_or.reduceat(clear, starts)
-        return out | ((table.kind == POLYGON) & (per_row_short | ~per_row_clear))
+    def _maybe_degenerate(self, facts: RingFacts | None) -> np.ndarray:
+        """Rows whose shape may be degenerate (checked exactly by the object writer): a polygon in doubt
+        (:meth:`RingFacts.doubtful`); a box with no area."""
+        out = _inverted_boxes(self.table)
+        return out if facts is None else out | ((self.table.kind == POLYGON) & facts.doubtful())
 
     # -- detect -----------------------------------------------------------------------------------------
     def _boxes(self, rows: np.ndarray):
