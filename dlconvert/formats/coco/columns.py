@@ -20,7 +20,6 @@ polygon with the declared box, an RLE a mask, a ``bbox`` alone a box, nothing a 
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from ...table import BOX, CLASS, KEPT_JSON, MASK, POLYGON, LazyRings, NotExact, 
 from .categories import read_categories
 from .checks import rle_problem
 from .kept import KeptJSON
+from .polygon_lists import decode_polygon_lists
 from .reader import coco_file, shape_hints
 from .records import record_to_annotations
 
@@ -75,8 +75,6 @@ class _Document(msgspec.Struct):
 
 
 _DOCUMENT = msgspec.json.Decoder(_Document)
-_POLYGONS = msgspec.json.Decoder(list[list[list[float]]])
-_CHUNK = 20_000  # records whose polygons are decoded at once
 #: Hints (``coco_ids.json``) the table reads: a record's Dataloop type when dlconvert wrote it.
 _KNOWN_HINTS = {"box", "segment", "binary", "class"}
 
@@ -227,7 +225,7 @@ def _shapes(records: list[_Record], images: list[_Image], item: np.ndarray, rows
                 kind[row] = POLYGON
         elif head != b"n":  # null: no segmentation
             return None
-    decoded = _decode_rings([raws[row] for row in short])
+    decoded = decode_polygon_lists([raws[row] for row in short])
     if decoded is None:
         return None
     row_sizes, sizes, flat = decoded
@@ -252,7 +250,7 @@ class _Polygons:
 
     def decode(self, start: int, end: int) -> Rings:
         rows = [row for row in range(start, end) if self.raws[row] is not None]
-        decoded = _decode_rings([self.raws[row] for row in rows])
+        decoded = decode_polygon_lists([self.raws[row] for row in rows])
         if decoded is None:
             raise NotExact
         row_sizes, sizes, flat = decoded
@@ -265,35 +263,6 @@ class _Polygons:
         per_row = np.zeros(end - start, dtype=np.int64)
         per_row[given - start] = row_sizes
         return Rings(flat.reshape(-1, 2), offsets(sizes // 2), offsets(per_row))
-
-
-def _decode_rings(raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Polygon lists (JSON) → ``(kept rings per list, points × 2 per ring, all numbers)``; empty rings dropped
-    as the object reader drops them; None when one is not a list of lists of an even count of finite numbers."""
-    row_sizes = np.zeros(len(raws), dtype=np.int64)
-    coords, ring_sizes = [], []
-    for start in range(0, len(raws), _CHUNK):  # a chunk's floats become arrays before the next is read
-        chunk = raws[start:start + _CHUNK]
-        try:
-            decoded = _POLYGONS.decode(b"[" + b",".join(chunk) + b"]")
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return None
-        rings = []
-        for position, segmentation in enumerate(decoded, start):
-            kept = [ring for ring in segmentation if ring]  # the object reader drops empty rings
-            if kept:
-                rings.extend(kept)
-                row_sizes[position] = len(kept)
-        sizes = np.fromiter(map(len, rings), np.int64, len(rings))
-        if (sizes % 2).any():
-            return None
-        ring_sizes.append(sizes)
-        coords.append(np.fromiter(itertools.chain.from_iterable(rings), np.float64, int(sizes.sum())))
-    sizes = np.concatenate(ring_sizes) if ring_sizes else np.zeros(0, dtype=np.int64)
-    flat = np.concatenate(coords) if coords else np.zeros(0)
-    if not np.isfinite(flat).all():
-        return None
-    return row_sizes, sizes, flat
 
 
 def _decode(raw: msgspec.Raw) -> Any:
