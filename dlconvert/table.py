@@ -84,11 +84,14 @@ class RingFacts:
     has (``count``), whether one has fewer than 3 points (``short``), whether one clearly encloses area (``clear``:
     its shoelace area beyond 1e-9 of its largest coordinate squared, so that no float evaluation of it is zero).
     A row in doubt (:meth:`doubtful`) may be degenerate: the format's object code decides it exactly. One rule
-    for YOLO, VOC and COCO, which had each written it out."""
+    for YOLO, VOC and COCO, which had each written it out. The rings' own measures come along for a writer that
+    needs them (COCO's areas)."""
 
     count: np.ndarray  # int64 (m,)
     short: np.ndarray  # bool (m,)
     clear: np.ndarray  # bool (m,)
+    ring_area: np.ndarray  # float64 (r,): each ring's shoelace area, unsigned
+    ring_scale: np.ndarray  # float64 (r,): each ring's largest coordinate magnitude
 
     def doubtful(self) -> np.ndarray:
         """Rows without a ring, with a ring of fewer than 3 points, or without a ring of clear area."""
@@ -111,15 +114,17 @@ class Rings:
     def facts(self) -> RingFacts:
         """Every row's :class:`RingFacts`, from its points."""
         count = self.ring_count()
-        area = np.abs(ring_areas(self.coords, self.ring_offsets))
-        clear = area > 1e-9 * np.maximum(ring_scales(self.coords, self.ring_offsets), 1.0) ** 2
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond ~1e154 an area is inf or NaN: not clear
+            area = np.abs(ring_areas(self.coords, self.ring_offsets))
+            scale = ring_scales(self.coords, self.ring_offsets)
+            clear = area > 1e-9 * np.maximum(scale, 1.0) ** 2
         short, any_clear = np.zeros(count.size, dtype=bool), np.zeros(count.size, dtype=bool)
         has = count > 0
         starts = self.row_rings[:-1][has]
         if starts.size:  # a row's rings are contiguous
             short[has] = np.logical_or.reduceat(np.diff(self.ring_offsets) < 3, starts)
             any_clear[has] = np.logical_or.reduceat(clear, starts)
-        return RingFacts(count, short, any_clear)
+        return RingFacts(count, short, any_clear, area, scale)
 
     def has_rings(self, row: int) -> bool:
         """Whether row ``row`` has a ring (a box may, when its source wrote it as a rectangle)."""

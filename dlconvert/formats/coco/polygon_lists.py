@@ -3,8 +3,8 @@
 Parsing the polygons is most of what a COCO reader does (24 million numbers in a 25,000-image file). simdjson
 parses a chunk of lists straight into one float64 buffer — no Python float per number — at about 2.8x the
 speed of msgspec's lists turned into arrays; what it refuses or cannot be sure of (a string or ``true`` among
-the numbers, a number beyond float or int64, arrays nested deeper) is decoded by msgspec, whose answer then
-stands: the same numbers (both round correctly), the same verdicts.
+the numbers, an integer above uint64's range or below int64's, a number beyond float, arrays nested deeper) is
+decoded by msgspec, whose answer then stands: the same numbers (both round correctly), the same verdicts.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def decode_polygon_lists(raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarra
             ring_sizes.append(sizes[sizes > 0])
             coords.append(flat)
     flat = np.concatenate(coords) if coords else np.zeros(0)
-    if not np.isfinite(flat).all():
+    if not np.isfinite(flat).all():  # a guard: both parsers refuse a number beyond float (JSON has no NaN)
         return None
     return (np.concatenate(row_sizes) if row_sizes else np.zeros(0, dtype=np.int64),
             np.concatenate(ring_sizes) if ring_sizes else np.zeros(0, dtype=np.int64), flat)
@@ -66,7 +66,7 @@ def _by_simdjson(parser: simdjson.Parser, text: bytes) -> tuple[np.ndarray, np.n
     per_list = np.fromiter(map(len, sizes), np.int64, len(sizes))
     ring_sizes = np.fromiter(itertools.chain.from_iterable(sizes), np.int64, int(per_list.sum()))
     # as_buffer flattens arrays at any depth: one "[" per list and per ring, none deeper (no string holds one,
-    # as as_buffer took numbers only), and every number in a ring
+    # as as_buffer took numbers only); then the rings' lengths add up to the buffer's, which is checked as a guard
     if text.count(b"[") != 1 + per_list.size + ring_sizes.size or int(ring_sizes.sum()) != flat.size:
         return None
     return per_list, ring_sizes, flat

@@ -32,7 +32,6 @@ import numpy as np
 from ...collection import AnnotationCollection
 from ...errors import InvalidAnnotationError
 from ...geometry import Segmentation
-from ...geometry.polygon import ring_areas, ring_scales
 from ...images import ImageLookup
 from ...parallel import frozen_for_gc, map_shared
 from ...table import BOX, KEPT_JSON, POLYGON, offsets, ranges
@@ -310,25 +309,25 @@ class _Shapes:
         import shapely
 
         rings = self.rings
-        candidates = rows[~rings.facts().doubtful()[rows]]
+        facts = rings.facts()
+        candidates = rows[~facts.doubtful()[rows]]
         if not candidates.size:
             return
         count = rings.ring_count()[candidates]
         ring_index = rings.row_rings[candidates].repeat(count) + _within(count)
         ring_sizes = np.diff(rings.ring_offsets)[ring_index]
         coords = rings.coords[ranges(rings.ring_offsets[ring_index], ring_sizes)]
-        point_offsets = offsets(ring_sizes)
-        signed, scale = ring_areas(coords, point_offsets), ring_scales(coords, point_offsets)
+        ring_area, ring_scale = facts.ring_area[ring_index], facts.ring_scale[ring_index]
         polygons = shapely.polygons(shapely.linearrings(coords, indices=np.repeat(np.arange(ring_index.size),
                                                                                   ring_sizes)))
         first_ring = offsets(count)[:-1]  # each row's first ring in ``ring_index``
-        ring_start = point_offsets[:-1]  # each ring's first point in ``coords``
+        ring_start = offsets(ring_sizes)[:-1]  # each ring's first point in ``coords``
         with np.errstate(over="ignore", invalid="ignore"):
             ring_low, ring_high = np.minimum.reduceat(coords, ring_start), np.maximum.reduceat(coords, ring_start)
             low = np.minimum.reduceat(ring_low, first_ring)
             high = np.maximum.reduceat(ring_high, first_ring)
-            total = np.add.reduceat(np.abs(signed), first_ring)
-            magnitude = np.add.reduceat(ring_sizes * scale ** 2, first_ring)
+            total = np.add.reduceat(ring_area, first_ring)
+            magnitude = np.add.reduceat(ring_sizes * ring_scale ** 2, first_ring)
         # Rows whose area is the source's need no GEOS area: one ring (no holes to look for), or valid rings whose
         # boxes lie apart (no holes); their shoelace total says whether the area is finite.
         given = area_given[candidates] & (magnitude < 1e200)
